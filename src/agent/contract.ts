@@ -1,0 +1,168 @@
+/**
+ * The JSON contract between the TypeScript CLI and the in-pod Python agent (src/agent/agent.py).
+ *
+ * Transport: `kubectl exec -i POD -c C -- python3 -` with stdin = agent.py followed by one line
+ * `main("<base64 of a JSON AgentRequest>")`. The agent writes one JSON object per line on stdout
+ * (AgentEvent); the last line is always a `result` or `error` event. Human-readable diagnostics
+ * never go to stdout. The agent must run on Python >= 3.8 (it may meet a 3.13 container) and uses
+ * only the standard library.
+ */
+
+/** Environment variables whose value (never other variables: they may hold secrets) is reported. */
+export const REPORTED_ENV = [
+  'WERKZEUG_RUN_MAIN',
+  'RUN_MAIN',
+  'PYTHON_DISABLE_REMOTE_DEBUG',
+  'SERVER_SOFTWARE',
+] as const;
+export type ReportedEnvName = (typeof REPORTED_ENV)[number];
+
+/** One process of the container's PID namespace, as read from /proc by the agent. */
+export interface ProcessRecord {
+  pid: number;
+  ppid: number;
+  uid: number;
+  /** user name from the container's /etc/passwd, else the uid as a string */
+  user: string;
+  /** argv as read from /proc/PID/cmdline ([] for kernel threads / zombies) */
+  argv: string[];
+  /** readlink(/proc/PID/exe), null when not permitted */
+  exe: string | null;
+  /** true when the executable is a CPython interpreter (python, python3, python3.X) */
+  isPython: boolean;
+  /** "3.14.8" asked of the process's own interpreter binary; null when not Python or unknown */
+  python: string | null;
+  /** CPU use sampled now over ~0.2 s, in percent of one core */
+  cpuPercent: number;
+  rssBytes: number;
+  uptimeSeconds: number;
+  /** readlink(/proc/PID/cwd), null when not permitted */
+  cwd: string | null;
+  /** only the names in REPORTED_ENV, and only when present; null when environ is unreadable */
+  env: Partial<Record<ReportedEnvName, string>> | null;
+  /** the process's -X options from its argv (e.g. "disable-remote-debug") */
+  xOptions: string[];
+  /** can kubectl-wand inject this process? */
+  debuggable: boolean;
+  /** why not (null when debuggable) */
+  reason: string | null;
+  /** a debugpy listener that already serves this process (adapter's port), else null */
+  debugpyPort: number | null;
+}
+
+export interface Capabilities {
+  /** uid the agent (i.e. kubectl exec) runs as */
+  uid: number;
+  /** CAP_SYS_PTRACE in the agent's effective set */
+  sysPtrace: boolean;
+  /** /proc/sys/kernel/yama/ptrace_scope, null when Yama is absent */
+  yamaPtraceScope: number | null;
+}
+
+export interface ListRequest {
+  op: 'list';
+  /** sample interval for CPU%, seconds (default 0.2) */
+  sampleSeconds?: number;
+}
+export interface ListResult {
+  op: 'list';
+  agentPython: string;
+  capabilities: Capabilities;
+  processes: ProcessRecord[];
+}
+
+export interface InjectRequest {
+  op: 'inject';
+  pid: number;
+  /** debugpy listens on 127.0.0.1:port inside the pod */
+  port: number;
+  waitForClient: boolean;
+  /** seconds to wait for the target's main thread to run the script */
+  timeoutSeconds: number;
+  /** a zip (base64) of a directory holding the `debugpy` package, for images without debugpy */
+  debugpyZipBase64?: string;
+}
+export interface InjectResult {
+  op: 'inject';
+  pid: number;
+  host: string;
+  port: number;
+  /** true when debugpy was already listening in the process and that listener is reused */
+  reused: boolean;
+  debugpyVersion: string;
+  cwd: string;
+  mainFile: string | null;
+  sysPath0: string | null;
+  /** true when the main file lives under site-packages / dist-packages */
+  underSitePackages: boolean;
+}
+
+export interface ExecCodeRequest {
+  op: 'exec';
+  pid: number;
+  code: string;
+  /** run in this module's namespace (e.g. "__main__") instead of a fresh one */
+  module?: string;
+  timeoutSeconds: number;
+}
+export interface ExecCodeResult {
+  op: 'exec';
+  pid: number;
+  stdout: string;
+  stderr: string;
+  /** formatted traceback when the code raised, else null */
+  traceback: string | null;
+}
+
+export interface StackRequest {
+  op: 'stack';
+  pid: number;
+}
+export interface StackFrame {
+  function: string;
+  file: string;
+  line: number;
+}
+export interface ThreadStack {
+  threadId: number;
+  isMain: boolean;
+  /** innermost frame first */
+  frames: StackFrame[];
+}
+export interface StackResult {
+  op: 'stack';
+  pid: number;
+  threads: ThreadStack[];
+}
+
+export type AgentRequest = ListRequest | InjectRequest | ExecCodeRequest | StackRequest;
+export type AgentResult = ListResult | InjectResult | ExecCodeResult | StackResult;
+
+/** Error codes the agent reports; the CLI maps each to one line plus a remedy. */
+export type AgentErrorCode =
+  | 'no-such-process'
+  | 'not-python'
+  | 'python-too-old'
+  | 'remote-debug-disabled'
+  | 'permission-denied'
+  | 'no-writable-dir'
+  | 'no-debugpy'
+  | 'timeout'
+  | 'injected-code-failed'
+  | 'version-mismatch'
+  | 'internal';
+
+export type AgentEvent =
+  | { event: 'result'; result: AgentResult }
+  | {
+      event: 'error';
+      code: AgentErrorCode;
+      message: string;
+      /** main-thread stack when the injection timed out */
+      stack?: ThreadStack[];
+      /** what the main thread is blocked in, e.g. "select()" */
+      blockedIn?: string;
+    }
+  /** progress while waiting for the target to run the injected script */
+  | { event: 'waiting'; pid: number; seconds: number; blockedIn: string | null }
+  | { event: 'started'; pid: number };
