@@ -75,6 +75,10 @@ export interface PodRuntime {
   exec(req: ExecRequest, streams: ExecStreams, signal: AbortSignal): Promise<ExecOutcome>;
   /** connect to 127.0.0.1:port inside the pod's network namespace */
   dialPort(podUid: string, port: number): Promise<Duplex>;
+  /** file holding the container's stdout and stderr (all restarts appended), for pods/log */
+  logPath(podUid: string, container: string): string;
+  /** current CPU (nanocores, sampled) and memory (RSS bytes) of each container, for metrics */
+  usage(podUid: string): Promise<Record<string, { cpuNanoCores: number; memoryBytes: number }>>;
   /** test hook: SIGKILL the container's PID 1 (the runtime restarts it) */
   killContainer(podUid: string, container: string): Promise<void>;
   /** stop everything; leaves no process, mount or namespace behind */
