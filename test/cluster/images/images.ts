@@ -1,0 +1,142 @@
+/**
+ * Test images: Debian testing root filesystems built with debootstrap, cached on disk and keyed by
+ * everything that goes into them, so a rebuild happens only when the recipe changes.
+ *
+ * One base root filesystem holds every package; each image is a copy of it, trimmed or re-pointed
+ * (the slim image loses debugpy and procps, the 3.13 image points python3 at python3.13).
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+const SUITE = 'testing';
+const BASE_PACKAGES = [
+  'python3',
+  'python3.13',
+  'python3-debugpy',
+  'python3-uvicorn',
+  'python3-watchfiles',
+  'python3-fastapi',
+  'python3-flask',
+  'python3-django',
+  'gunicorn',
+  'procps',
+  'tini',
+  'dumb-init',
+];
+
+/** Debian testing has no fastapi-cli: this shim gives `fastapi dev` the real process tree. */
+const FASTAPI_CLI_SHIM = `#!/usr/bin/python3
+import sys, uvicorn
+def main():
+    args = sys.argv[1:]
+    if not args or args[0] not in ("dev", "run") or len(args) < 2:
+        sys.exit("usage: fastapi dev|run FILE.py [--host H] [--port P]")
+    mode, module = args[0], args[1].removesuffix(".py").replace("/", ".")
+    opts = dict(zip(args[2::2], args[3::2]))
+    uvicorn.run(f"{module}:app", host=opts.get("--host", "127.0.0.1"),
+                port=int(opts.get("--port", "8000")), reload=(mode == "dev"))
+if __name__ == "__main__":
+    main()
+`;
+
+interface ImageRecipe {
+  /** shell-free steps applied inside a copy of the base root */
+  derive: (root: string) => Promise<void>;
+}
+
+const RECIPES: Record<string, ImageRecipe> = {
+  'wand-test/python:3.14': { derive: async () => undefined },
+  'wand-test/python:3.14-slim': {
+    derive: async (root) => {
+      await run('chroot', [root, 'dpkg', '--purge', '--force-depends', 'python3-debugpy', 'procps',
+        'python3-django', 'gunicorn', 'tini', 'dumb-init']);
+    },
+  },
+  'wand-test/python:3.13': {
+    derive: async (root) => {
+      await fs.rm(path.join(root, 'usr/bin/python3'));
+      await fs.symlink('python3.13', path.join(root, 'usr/bin/python3'));
+    },
+  },
+};
+
+export const IMAGE_NAMES = Object.keys(RECIPES);
+
+export function imageCacheDir(): string {
+  return process.env.WAND_IMAGE_CACHE ?? '/var/cache/kubectl-wand/images';
+}
+
+/** Changes whenever anything that shapes the images changes. */
+function recipeKey(): string {
+  const recipe = JSON.stringify({ SUITE, BASE_PACKAGES, FASTAPI_CLI_SHIM, derive: Object.entries(RECIPES).map(([n, r]) => [n, r.derive.toString()]) });
+  return createHash('sha256').update(recipe).digest('hex').slice(0, 12);
+}
+
+function imageDirName(image: string): string {
+  return image.replace(/[/:]/g, '_');
+}
+
+export function imageRoot(image: string): string {
+  if (!RECIPES[image]) {
+    throw new Error(`image "${image}" is not a test image (known: ${IMAGE_NAMES.join(', ')})`);
+  }
+  return path.join(imageCacheDir(), recipeKey(), imageDirName(image));
+}
+
+/** The Debian mirror the machine itself uses (name no host in the repository). */
+export function debianMirror(): string {
+  const candidates = ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list'];
+  for (const file of candidates) {
+    if (!existsSync(file)) continue;
+    const text = readFileSync(file, 'utf8');
+    const uri = text.match(/^URIs:\s*(\S+\/debian)\/?\s*$/m) ?? text.match(/^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\/?\s/m);
+    if (uri) return uri[1];
+  }
+  throw new Error('no Debian mirror found in the apt sources of this machine');
+}
+
+async function buildBase(dir: string, log: (line: string) => void): Promise<void> {
+  const tmp = `${dir}.partial`;
+  await fs.rm(tmp, { recursive: true, force: true });
+  log(`debootstrap ${SUITE} into ${tmp} (about a minute)`);
+  await run('debootstrap', ['--variant=minbase', `--include=${BASE_PACKAGES.join(',')}`, SUITE, tmp, debianMirror()],
+    { maxBuffer: 64 * 1024 * 1024 });
+  await addAppUser(tmp);
+  await fs.writeFile(path.join(tmp, 'usr/local/bin/fastapi'), FASTAPI_CLI_SHIM, { mode: 0o755 });
+  await fs.rm(path.join(tmp, 'var/cache/apt/archives'), { recursive: true, force: true });
+  await fs.rename(tmp, dir);
+}
+
+/** uid/gid 1000 "app" for runAsUser tests, as most application images have. */
+async function addAppUser(root: string): Promise<void> {
+  await fs.appendFile(path.join(root, 'etc/passwd'), 'app:x:1000:1000:app:/home/app:/bin/sh\n');
+  await fs.appendFile(path.join(root, 'etc/group'), 'app:x:1000:\n');
+  await fs.mkdir(path.join(root, 'home/app'), { recursive: true });
+  await fs.chown(path.join(root, 'home/app'), 1000, 1000);
+}
+
+async function deriveImage(base: string, image: string, log: (line: string) => void): Promise<void> {
+  const dir = imageRoot(image);
+  const tmp = `${dir}.partial`;
+  log(`deriving ${image}`);
+  await fs.rm(tmp, { recursive: true, force: true });
+  await run('cp', ['-a', '--reflink=auto', base, tmp]);
+  await RECIPES[image].derive(tmp);
+  await fs.rename(tmp, dir);
+}
+
+/** Builds whatever is missing; returns image name → root filesystem. */
+export async function ensureImages(log: (line: string) => void = () => undefined): Promise<Record<string, string>> {
+  const keyDir = path.join(imageCacheDir(), recipeKey());
+  const base = path.join(keyDir, 'base');
+  await fs.mkdir(keyDir, { recursive: true });
+  const missing = IMAGE_NAMES.filter((image) => !existsSync(imageRoot(image)));
+  if (missing.length > 0 && !existsSync(base)) await buildBase(base, log);
+  for (const image of missing) await deriveImage(base, image, log);
+  return Object.fromEntries(IMAGE_NAMES.map((image) => [image, imageRoot(image)]));
+}
