@@ -1,0 +1,44 @@
+/** Flags every command shares: kubectl's own global flags, passed on to every kubectl call. */
+import type { Argv } from 'yargs';
+
+export interface GlobalFlags {
+  namespace?: string;
+  context?: string;
+  kubeconfig?: string;
+  cluster?: string;
+  user?: string;
+  as?: string;
+  'request-timeout'?: string;
+  v?: number;
+}
+
+export function withGlobalFlags<T>(y: Argv<T>): Argv<T & GlobalFlags> {
+  return y
+    .option('namespace', { alias: 'n', type: 'string', describe: "Namespace (default: the kubeconfig context's, else default)" })
+    .option('context', { type: 'string', describe: 'The kubeconfig context to use' })
+    .option('kubeconfig', { type: 'string', describe: 'Path to the kubeconfig file' })
+    .option('cluster', { type: 'string', describe: 'The kubeconfig cluster to use' })
+    .option('user', { type: 'string', describe: 'The kubeconfig user to use' })
+    .option('as', { type: 'string', describe: 'Username to impersonate' })
+    .option('request-timeout', { type: 'string', describe: 'Timeout of each kubectl request (e.g. 10s)' })
+    .option('v', { type: 'number', describe: 'kubectl log level; also shows kubectl calls' })
+    .group(['namespace', 'context', 'kubeconfig', 'cluster', 'user', 'as', 'request-timeout', 'v'], 'kubectl flags:') as Argv<T & GlobalFlags>;
+}
+
+/** Target selection shared by pods, debug, exec, stack and doctor. */
+export interface TargetFlags {
+  target?: string;
+  selector?: string;
+  service?: string;
+  container?: string;
+}
+
+export function withTargetFlags<T>(y: Argv<T>): Argv<T & TargetFlags> {
+  return y
+    .positional('target', { type: 'string', describe: 'svc/NAME, deploy/NAME, sts/NAME, rs/NAME, ds/NAME, job/NAME, pod/NAME or NAME' })
+    .option('selector', { alias: 'l', type: 'string', describe: 'Label selector for the pods (instead of TARGET)' })
+    .option('service', { alias: 's', type: 'string', describe: 'Service name (same as svc/NAME; kept for debugwand users)' })
+    .option('container', { alias: 'c', type: 'string', describe: 'Container name (default: the pod\'s default container, else the one running Python)' }) as Argv<T & TargetFlags>;
+}
+
+export type OutputFormat = 'table' | 'wide' | 'json';

@@ -1,0 +1,44 @@
+/**
+ * The one place errors become text: `error: <cause>` and, when known, a second line with the
+ * remedy. No stack traces unless WAND_DEBUG is set. Usage errors exit 2, the rest 1.
+ */
+import { color } from './colors';
+
+/** An error the user can act on: a one-line cause and, ideally, what to do about it. */
+export class WandError extends Error {
+  constructor(message: string, readonly remedy?: string, readonly exitCode = 1) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class UsageError extends WandError {
+  constructor(message: string, remedy = "run 'kubectl wand --help' for usage") {
+    super(message, remedy, 2);
+  }
+}
+
+interface Remediable {
+  message: string;
+  remedy?: string;
+  exitCode?: number;
+}
+
+function isRemediable(err: unknown): err is Remediable & Error {
+  return err instanceof Error && ('remedy' in err || err instanceof WandError);
+}
+
+export function renderError(err: unknown, out: NodeJS.WritableStream): number {
+  const debug = Boolean(process.env.WAND_DEBUG);
+  if (isRemediable(err)) {
+    out.write(`${color.red('error:')} ${err.message}\n`);
+    if (err.remedy) out.write(`${color.dim('hint:')} ${err.remedy}\n`);
+    if (debug && err.stack) out.write(`${err.stack}\n`);
+    return typeof err.exitCode === 'number' && err.exitCode > 0 && err.exitCode < 126 ? err.exitCode : 1;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  out.write(`${color.red('error:')} ${message.split('\n')[0]}\n`);
+  out.write(`${color.dim('hint:')} this is a bug in kubectl-wand; rerun with WAND_DEBUG=1 and report the output\n`);
+  if (debug && err instanceof Error && err.stack) out.write(`${err.stack}\n`);
+  return 1;
+}
