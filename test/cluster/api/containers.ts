@@ -1,0 +1,35 @@
+/** Choosing the container a log or exec request is about, with the API server's error wording. */
+import type { ContainerStatus, Pod } from './objects';
+import { badRequest } from './status';
+
+export function pickContainer(pod: Pod, requested: string | null | undefined): string {
+  const names = pod.spec.containers.map((c) => c.name);
+  const { name } = pod.metadata;
+  if (!requested) {
+    if (names.length === 1) return names[0];
+    throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`);
+  }
+  if (!names.includes(requested)) throw badRequest(`container ${requested} is not valid for pod ${name}`);
+  return requested;
+}
+
+export function containerStatus(pod: Pod, container: string): ContainerStatus | undefined {
+  return pod.status.containerStatuses?.find((s) => s.name === container);
+}
+
+/** Exec and port-forward need a live pod (kubectl checks too, but not every client does). */
+export function assertRunning(pod: Pod, action: 'exec' | 'port-forward'): void {
+  const { phase } = pod.status;
+  if (phase === 'Succeeded' || phase === 'Failed') {
+    throw badRequest(action === 'exec'
+      ? `cannot exec into a container in a completed pod; current phase is ${phase}`
+      : `cannot port-forward to a completed pod; current phase is ${phase}`);
+  }
+  if (phase !== 'Running') throw badRequest(`pod ${pod.metadata.name} is not running (phase ${phase})`);
+}
+
+export function assertContainerRunning(pod: Pod, container: string): void {
+  if (!containerStatus(pod, container)?.state.running) {
+    throw badRequest(`container ${container} in pod ${pod.metadata.name} is not running`);
+  }
+}
