@@ -75,7 +75,8 @@ function stubUpgrades(seen: Upgraded[]): { exec: ServeExec; portForward: ServePo
     return { done, destroy: () => socket.destroy() };
   };
   return {
-    exec: (req, socket, _head, options, run) => (seen.push({ path: req.url ?? '', options, run }), accept(socket)),
+    exec: (req, socket, _head, options, run) =>
+      req.headers.upgrade === 'websocket' ? (seen.push({ path: req.url ?? '', options, run }), accept(socket)) : null,
     portForward: (req, socket, _head, dial) => (seen.push({ path: req.url ?? '', dial }), accept(socket)),
   };
 }
@@ -120,10 +121,10 @@ describe('API server with the real kubectl', () => {
   }
 
   /** A raw upgrade request for a stream subresource, as a client library would send it. */
-  function upgrade(path: string, token = kubeconfig.users[0].user.token): Promise<{ status?: number; body?: string; socket?: Duplex; error?: Error }> {
+  function upgrade(path: string, token = kubeconfig.users[0].user.token, protocol = 'websocket'): Promise<{ status?: number; body?: string; socket?: Duplex; error?: Error }> {
     return new Promise((resolve) => {
       const req = request({ host: '127.0.0.1', port: new URL(server.url).port, path, ca, method: 'GET',
-        headers: { Authorization: `Bearer ${token}`, Connection: 'Upgrade', Upgrade: 'websocket' } });
+        headers: { Authorization: `Bearer ${token}`, Connection: 'Upgrade', Upgrade: protocol } });
       req.on('upgrade', (_res, socket) => resolve({ status: 101, socket }));
       req.on('response', (res: IncomingMessage) => {
         let body = '';
@@ -291,6 +292,8 @@ describe('API server with the real kubectl', () => {
     const several = await upgrade('/api/v1/namespaces/shop/pods/multi/exec?command=ls');
     expect(JSON.parse(several.body!).message).toBe('a container name must be specified for pod multi, choose one of: [app sidecar]');
     expect((await upgrade('/api/v1/namespaces/shop/pods/nope/portforward')).status).toBe(404);
+    const unspoken = await upgrade('/api/v1/namespaces/shop/pods/api-1/exec?command=ls', undefined, 'h2c');
+    expect(unspoken).toMatchObject({ status: 400, body: expect.stringContaining('unable to negotiate protocol') });
   });
 
   test('hooks drop or delay a connection', async () => {

@@ -94,11 +94,15 @@ function optionalInt(query: URLSearchParams, name: string): number | undefined {
   return value === null || value === '' ? undefined : Number.parseInt(value, 10);
 }
 
+function isWatch(query: URLSearchParams): boolean {
+  return query.get('watch') === 'true' || query.get('watch') === '1';
+}
+
 function verbOf(method: string, path: ResourcePath, query: URLSearchParams): string {
   if (method === 'POST') return 'create';
   if (method === 'DELETE') return 'delete';
   if (path.name) return 'get';
-  return query.get('watch') === 'true' || query.get('watch') === '1' ? 'watch' : 'list';
+  return isWatch(query) ? 'watch' : 'list';
 }
 
 function listOptions(namespace: string | undefined, query: URLSearchParams): ListOptions {
@@ -113,16 +117,18 @@ async function serveStored(s: Served, req: IncomingMessage, res: ServerResponse,
   if (req.method === 'DELETE' && name) {
     const options = await readJson(req);
     const grace = typeof options.gracePeriodSeconds === 'number' ? options.gracePeriodSeconds : optionalInt(query, 'gracePeriodSeconds');
-    return sendJson(res, 200, s.store.requestDelete(kind, namespace, name, grace) ?? notFoundFor(def, name));
+    const deleted = s.store.requestDelete(kind, namespace, name, grace);
+    if (!deleted) throw notFound(def.name, def.group, name);
+    return sendJson(res, 200, deleted);
   }
   if (req.method !== 'GET') throw methodNotAllowed(req.method ?? '');
   if (name) {
     const object = s.store.get(kind, namespace, name);
-    if (!object) throw notFoundFor(def, name);
+    if (!object) throw notFound(def.name, def.group, name);
     return sendJson(res, 200, wantsTable(req) ? render([object]) : object);
   }
   const options = listOptions(namespace, query);
-  if (verbOf('GET', path, query) === 'watch') {
+  if (isWatch(query)) {
     const resourceVersion = query.get('resourceVersion') ?? '';
     const timeoutSeconds = optionalInt(query, 'timeoutSeconds');
     return serveWatch(req, res, s.store, { kind, options, resourceVersion, timeoutSeconds, render: (o) => (wantsTable(req) ? render([o]) : o) });
@@ -130,10 +136,6 @@ async function serveStored(s: Served, req: IncomingMessage, res: ServerResponse,
   const items = s.store.list(kind, options);
   if (wantsTable(req)) return sendJson(res, 200, render(items));
   sendJson(res, 200, { kind: `${def.kind}List`, apiVersion: groupVersionOf(def), metadata: { resourceVersion: s.store.resourceVersion }, items });
-}
-
-function notFoundFor(def: ResourceDef, name: string): never {
-  throw notFound(def.name, def.group, name);
 }
 
 async function servePodLog(s: Served, req: IncomingMessage, res: ServerResponse, path: ResourcePath, query: URLSearchParams): Promise<void> {

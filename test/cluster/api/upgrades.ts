@@ -134,6 +134,8 @@ export async function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, s
       : await startPortForward(ctx, req, socket, head, pod);
     const { name, namespace = 'default' } = pod.metadata;
     if (session) ctx.sessions.add({ namespace, pod: name, type, session });
+    // null without a drop: a transport the handler does not speak; a non-101 makes kubectl fall back
+    else if (!socket.destroyed) refuse(socket, badRequest('unable to upgrade: unable to negotiate protocol'));
   } catch (error) {
     if (!(error instanceof ApiError)) console.error('upgrade failed:', error);
     if (!socket.destroyed) refuse(socket, error instanceof ApiError ? error : internalError(String(error)));
