@@ -1,0 +1,2 @@
+export * from './types';
+export { createNamespaceRuntime, type NamespaceRuntimeOptions } from './namespaceRuntime';
