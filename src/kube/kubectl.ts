@@ -4,7 +4,7 @@
  * into the typed errors of ./errors.
  */
 import type { ChildProcess } from 'child_process';
-import execa from 'execa';
+import execa, { type ExecaChildProcess } from 'execa';
 import {
   KubeError,
   KubectlCall,
@@ -135,18 +135,21 @@ export function createKubectl(ctx: KubeContext = {}, options: KubectlOptions = {
     const fullArgs = [...flags, ...nsFlags, ...args];
     const limit = opts.timeoutMs ?? timeoutMs;
     started(fullArgs);
+    const child = execa(binary, fullArgs, {
+      env,
+      extendEnv: false,
+      ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
+      stripFinalNewline: false,
+      windowsHide: true,
+    });
+    const deadline = killAfter(child, limit);
     try {
-      const result = await execa(binary, fullArgs, {
-        env,
-        extendEnv: false,
-        timeout: limit,
-        ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
-        stripFinalNewline: false,
-        windowsHide: true,
-      });
+      const result = await child;
       return { stdout: result.stdout, stderr: result.stderr, args: fullArgs };
     } catch (error) {
-      throw errorFromExeca(binary, fullArgs, limit, error, opts.hint);
+      throw errorFromExeca(binary, fullArgs, limit, deadline.expired(), error, opts.hint);
+    } finally {
+      deadline.cancel();
     }
   }
 
@@ -174,14 +177,16 @@ export function createKubectl(ctx: KubeContext = {}, options: KubectlOptions = {
       extendEnv: false,
       buffer: false,
       ...(opts.input !== undefined ? { input: opts.input } : { stdin: opts.stdin ?? 'ignore' }),
-      ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}),
       stripFinalNewline: false,
       windowsHide: true,
     });
-    const exited = child.then(
-      (): KubectlExit => ({ exitCode: 0, signal: null, timedOut: false }),
-      (error: unknown): KubectlExit => exitFromExeca(binary, fullArgs, error),
-    );
+    const deadline = opts.timeoutMs !== undefined ? killAfter(child, opts.timeoutMs) : undefined;
+    const exited = child
+      .then(
+        (): KubectlExit => ({ exitCode: 0, signal: null, timedOut: false }),
+        (error: unknown): KubectlExit => exitFromExeca(binary, fullArgs, error, deadline?.expired() ?? false),
+      )
+      .finally(() => deadline?.cancel());
     return {
       args: fullArgs,
       child,
@@ -283,8 +288,23 @@ interface ExecaFailure {
   code?: string;
   exitCode?: number;
   signal?: string;
-  timedOut?: boolean;
   stderr?: string;
+}
+
+/** Grace between SIGTERM and SIGKILL for a kubectl that overstays its timeout. */
+const FORCE_KILL_AFTER_MS = 2_000;
+
+/**
+ * Our own timer rather than execa's `timeout` option: execa 5 leaves that timer running when the
+ * spawn itself fails (ENOENT), which kept the CLI alive for the whole timeout after the error.
+ */
+function killAfter(child: ExecaChildProcess, timeoutMs: number): { expired(): boolean; cancel(): void } {
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    child.kill('SIGTERM', { forceKillAfterTimeout: FORCE_KILL_AFTER_MS });
+  }, timeoutMs);
+  return { expired: () => expired, cancel: () => clearTimeout(timer) };
 }
 
 function asExecaFailure(error: unknown): ExecaFailure {
@@ -302,6 +322,7 @@ function errorFromExeca(
   binary: string,
   args: string[],
   timeoutMs: number,
+  timedOut: boolean,
   error: unknown,
   hint: FailureHint | undefined,
 ): KubeError {
@@ -310,17 +331,17 @@ function errorFromExeca(
   if (startError) return startError;
   const stderr = failure.stderr ?? '';
   const exitCode = failure.exitCode ?? null;
-  if (failure.timedOut) return new Timeout(timeoutMs, { args, exitCode, stderr });
+  if (timedOut) return new Timeout(timeoutMs, { args, exitCode, stderr });
   return mapKubectlFailure(args, exitCode, stderr, hint);
 }
 
-function exitFromExeca(binary: string, args: string[], error: unknown): KubectlExit {
+function exitFromExeca(binary: string, args: string[], error: unknown, timedOut: boolean): KubectlExit {
   const failure = asExecaFailure(error);
   const startError = startErrorOf(binary, args, failure);
   return {
     exitCode: failure.exitCode ?? null,
     signal: failure.signal ?? null,
-    timedOut: Boolean(failure.timedOut),
+    timedOut,
     ...(startError ? { startError } : {}),
   };
 }
