@@ -1,0 +1,221 @@
+"""Helpers for the agent's tests: run the agent as the CLI does, and throwaway "containers".
+
+A Container is what `kubectl exec` enters: a PID 1 (`sleep infinity`) in fresh PID and mount
+namespaces, chrooted into an image root filesystem that is bind-mounted read-only (so nothing can
+modify it, as with a `readOnlyRootFilesystem` pod), with a private tmpfs on /tmp and its own /proc.
+Processes are started in it with nsenter, as `kubectl exec` would. The network namespace is the
+host's, so the tests reach 127.0.0.1 listeners directly.
+"""
+
+import base64
+import importlib.util
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import unittest
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+AGENT_PATH = os.path.join(REPO, 'src', 'agent', 'agent.py')
+CONTRACT_PATH = os.path.join(REPO, 'src', 'agent', 'contract.ts')
+TEST_ROOT = os.environ.get('WAND_TEST_ROOT')
+
+
+def load_agent():
+    spec = importlib.util.spec_from_file_location('wand_agent', AGENT_PATH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def agent_program(request):
+    """The exact bytes the CLI writes to `python3 -`: agent.py, then the main(...) line."""
+    with open(AGENT_PATH, 'rb') as f:
+        source = f.read()
+    encoded = base64.b64encode(json.dumps(request).encode()).decode()
+    return source + ('\nmain("%s")\n' % encoded).encode()
+
+
+class AgentRun(object):
+    def __init__(self, returncode, stdout, stderr, seconds):
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.seconds = seconds
+        self.events = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+    @property
+    def last(self):
+        return self.events[-1]
+
+    @property
+    def result(self):
+        if self.last.get('event') != 'result':
+            raise AssertionError('agent failed: %r\nstderr: %s' % (self.last, self.stderr))
+        return self.last['result']
+
+    def of_kind(self, kind):
+        return [e for e in self.events if e.get('event') == kind]
+
+
+def run_agent(request, command=None, timeout=120):
+    command = command or [sys.executable, '-']
+    begun = time.monotonic()
+    proc = subprocess.run(command, input=agent_program(request), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=timeout)
+    return AgentRun(proc.returncode, proc.stdout.decode(), proc.stderr.decode(), time.monotonic() - begun)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=10.0, interval=0.05, what='condition'):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError('timed out waiting for ' + what)
+
+
+def ns_pid(host_pid):
+    """PID of a host process inside its own (innermost) PID namespace."""
+    with open('/proc/%d/status' % host_pid) as f:
+        for line in f:
+            if line.startswith('NSpid:'):
+                return int(line.split()[-1])
+    raise AssertionError('no NSpid')
+
+
+def children(host_pid):
+    result = []
+    for task in os.listdir('/proc/%d/task' % host_pid):
+        with open('/proc/%d/task/%s/children' % (host_pid, task)) as f:
+            result.extend(int(p) for p in f.read().split())
+    return result
+
+
+def container_supported():
+    return (TEST_ROOT is not None and os.geteuid() == 0 and shutil.which('unshare') is not None
+            and shutil.which('nsenter') is not None
+            and os.path.exists(os.path.join(TEST_ROOT, 'usr', 'bin', 'python3.14')))
+
+
+def requires_container(test_item):
+    return unittest.skipUnless(container_supported(),
+                               'set WAND_TEST_ROOT to a root filesystem with python3.14 (run as root)')(test_item)
+
+
+class ContainerProcess(object):
+    def __init__(self, popen, host_pid, log_path):
+        self.popen = popen  # the nsenter process on the host
+        self.host_pid = host_pid
+        self.pid = ns_pid(host_pid)
+        self.log_path = log_path
+
+    def log(self):
+        with open(self.log_path, 'r', errors='replace') as f:
+            return f.read()
+
+    def stop(self):
+        if self.popen.poll() is None:
+            if self.host_pid:
+                try:
+                    os.kill(self.host_pid, 9)
+                except OSError:
+                    pass
+            self.popen.kill()
+        self.popen.wait()
+
+
+class Container(object):
+    def __init__(self, root, log_dir):
+        self.root = root
+        self.log_dir = log_dir
+        script = (
+            'set -e; R="$1"; mount --bind "$R" "$R"; mount -o remount,bind,ro "$R"; '
+            'mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"; mount -t proc proc "$R/proc"; '
+            'exec chroot "$R" sleep infinity')
+        self.popen = subprocess.Popen(
+            ['unshare', '--pid', '--fork', '--kill-child', '--mount', '--propagation', 'private',
+             'sh', '-c', script, 'container', root],
+            stdin=subprocess.DEVNULL)
+        self.pid1 = wait_for(lambda: self._find_pid1(), what='container PID 1')
+        self.processes = []
+
+    def _find_pid1(self):
+        if self.popen.poll() is not None:
+            raise AssertionError('container failed to start')
+        for child in children(self.popen.pid):
+            try:
+                if os.readlink('/proc/%d/exe' % child).endswith('/sleep') and \
+                        os.path.exists('/proc/%d/root/tmp' % child) and \
+                        os.readlink('/proc/%d/root' % child) != '/':
+                    return child
+            except OSError:
+                pass
+        return None
+
+    def enter_command(self, uid=None, gid=None):
+        command = ['nsenter', '-t', str(self.pid1), '-p', '-m', '-r', '-w']
+        if uid is not None:
+            command += ['-S', str(uid), '-G', str(gid if gid is not None else uid)]
+        return command
+
+    def start(self, argv, uid=None, env=None, name='proc'):
+        """Start a process in the container (like a container's own process); wait until it runs."""
+        log_path = os.path.join(self.log_dir, '%s-%d.log' % (name, len(self.processes)))
+        log = open(log_path, 'wb')
+        full_env = {'PATH': '/usr/local/bin:/usr/bin:/bin', 'HOME': '/root', 'LANG': 'C.UTF-8'}
+        full_env.update(env or {})
+        popen = subprocess.Popen(self.enter_command(uid) + ['env', '-i'] +
+                                 ['%s=%s' % kv for kv in sorted(full_env.items())] + list(argv),
+                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+
+        def started():
+            kids = children(popen.pid)
+            if not kids:
+                return None
+            try:
+                exe = os.readlink('/proc/%d/exe' % kids[0])
+            except OSError:
+                return None
+            return kids[0] if not exe.endswith('/env') else None
+        host_pid = wait_for(started, what='process start')
+        proc = ContainerProcess(popen, host_pid, log_path)
+        self.processes.append(proc)
+        return proc
+
+    def python(self, code, interpreter='python3', options=(), env=None, uid=None, name='py', ready=None):
+        """Start `interpreter [options] -c code`; `ready` is a log line to wait for."""
+        proc = self.start([interpreter] + list(options) + ['-u', '-c', code], uid=uid, env=env, name=name)
+        if ready:
+            wait_for(lambda: ready in proc.log(), what=ready + ' in ' + proc.log_path)
+        return proc
+
+    def agent(self, request, uid=None, timeout=120):
+        return run_agent(request, self.enter_command(uid) + ['python3', '-'], timeout=timeout)
+
+    def run(self, argv, uid=None):
+        return subprocess.run(self.enter_command(uid) + list(argv), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=60)
+
+    def tmp_entries(self):
+        return sorted(os.listdir('/proc/%d/root/tmp' % self.pid1))
+
+    def host_path(self, path):
+        return '/proc/%d/root%s' % (self.pid1, path)
+
+    def stop(self):
+        for proc in self.processes:
+            proc.stop()
+        self.popen.kill()
+        self.popen.wait()
