@@ -20,6 +20,8 @@ export interface FakeRule {
   readStdin?: boolean;
   /** save stdin to this file, relative to the fake's directory (see file()); implies readStdin */
   stdinFile?: string;
+  /** run the command after `--` on this machine, as if exec'd into a pod */
+  runLocal?: boolean;
 }
 
 export interface FakeKubectl {

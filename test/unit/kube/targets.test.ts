@@ -106,7 +106,7 @@ describe('selectors', () => {
 
 describe('resolvePods', () => {
   let fake: FakeKubectl;
-  afterEach(() => fake.cleanup());
+  afterEach(() => fake?.cleanup());
 
   const pod = (name: string, labels: Record<string, string> = {}): Pod => ({
     kind: 'Pod',
