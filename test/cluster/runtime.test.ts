@@ -246,14 +246,18 @@ describeIfRoot('namespace pod runtime', () => {
 
   it('runs as the given uid with exactly the given env and working directory', async () => {
     const env = { PATH: '/usr/bin:/bin', GREETING: 'hi there' };
-    const spec = pod([container({ argv: ['sleep', 'infinity'], uid: 1000, gid: 1000, env, workingDir: '/srv/app' })]);
+    const spec = pod([container({ argv: ['python3', '-m', 'http.server', '8000'], uid: 1000, gid: 1000, env, workingDir: '/srv/app' })]);
     await rt.startPod(spec, () => {});
     const code = 'import os, json; print(json.dumps([os.getuid(), os.getgid(), os.getgroups(), os.getcwd()]))';
     expect(JSON.parse(outputOf(await execIn(rt, spec.uid, ['python3', '-c', code])))).toEqual([1000, 1000, [], '/srv/app']);
     expect(outputOf(await execIn(rt, spec.uid, ['env']))).toBe('PATH=/usr/bin:/bin\nGREETING=hi there\n');
     const main = outputOf(await execIn(rt, spec.uid, ['sh', '-c', 'stat -c %u /proc/1; tr "\\0" "\\n" < /proc/1/environ | sort; readlink /proc/1/cwd; stat -c %a /tmp']));
     expect(main).toBe('1000\nGREETING=hi there\nPATH=/usr/bin:/bin\n/srv/app\n1777\n');
-    await rt.stopPod(spec.uid, 1);
+    // same uid, no CAP_SYS_PTRACE: remote_exec still works, as in a pod with runAsUser
+    await execIn(rt, spec.uid, ['python3', '-c', 'open("/tmp/inject.py", "w").write("import os; open(\'/tmp/injected\', \'w\').write(str(os.getuid()))")']);
+    expect((await execIn(rt, spec.uid, ['python3', '-c', 'import sys; sys.remote_exec(1, "/tmp/inject.py")'])).outcome).toEqual({ exitCode: 0 });
+    await waitUntil(async () => (await execIn(rt, spec.uid, ['cat', '/tmp/injected'])).stdout === '1000', 10_000, 'the injected script');
+    await rt.stopPod(spec.uid, 0);
   });
 
   it('mounts a configMap read-only and shares an emptyDir between containers', async () => {
@@ -277,7 +281,7 @@ describeIfRoot('namespace pod runtime', () => {
     expect(write.stderr).toMatch(/Read-only file system/);
     await waitUntil(async () => (await execIn(rt, spec.uid, ['cat', '/data/note'], { container: 'reader' })).stdout === 'from-writer\n');
     expect(fs.readFileSync(path.join(shared, 'note'), 'utf8')).toBe('from-writer\n');
-    await rt.stopPod(spec.uid, 1);
+    await rt.stopPod(spec.uid, 0);
   });
 
   it('shares one PID namespace with shareProcessNamespace', async () => {
@@ -289,7 +293,11 @@ describeIfRoot('namespace pod runtime', () => {
     const ps = outputOf(await execIn(rt, spec.uid, ['ps', '-eo', 'pid,args'], { container: 'sidecar' }));
     expect(ps).toMatch(/sleep 1001/);
     expect(ps).toMatch(/sleep 1002/);
-    expect(ps).toMatch(/^\s*1 /m);
+    expect(ps).toMatch(/^\s*1 \/bin\/sh /m); // the sandbox, like pause
+    // orphans are reaped by the sandbox: no zombie is left
+    await execIn(rt, spec.uid, ['sh', '-c', '(sleep 0.1 &)']);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(outputOf(await execIn(rt, spec.uid, ['ps', '-eo', 'stat']))).not.toMatch(/Z/);
     await rt.stopPod(spec.uid, 1);
   });
 
@@ -314,13 +322,17 @@ describeIfRoot('namespace pod runtime', () => {
       workingDir: '/app',
       mounts: [{ hostPath: app, mountPath: '/app', readOnly: false }],
     })]);
-    await rt.startPod(spec, () => {});
+    const statuses = new Statuses();
+    await rt.startPod(spec, statuses.listener);
     const res = await httpGetWhenUp(rt, spec.uid, 8000, '/', 30_000);
     expect(res).toEqual({ status: 200, body: '{"hello":"wand"}' });
     const ps = outputOf(await execIn(rt, spec.uid, ['ps', '-eo', 'pid,args']));
     expect(ps).toMatch(/^\s*1 python3 -m uvicorn main:app --reload/m);
     expect(ps).toMatch(/multiprocessing-fork/);
-    await rt.stopPod(spec.uid, 5);
+    const t0 = Date.now();
+    await rt.stopPod(spec.uid, 10);
+    expect(Date.now() - t0).toBeLessThan(5000); // uvicorn handles SIGTERM: no need to wait for the grace period
+    expect(statuses.updates.at(-1)?.state).toMatchObject({ state: 'terminated', exitCode: 0, reason: 'Completed' });
   });
 });
 

@@ -2,8 +2,9 @@
  * PodRuntime on plain Linux namespaces (util-linux setpriv/unshare/nsenter + overlayfs).
  *
  * Process layout of a pod (host view):
- *   setpriv --pdeathsig KILL unshare --net --uts --ipc --mount [--pid --fork]  → node sandbox.js
- *   per container: setpriv --pdeathsig KILL nsenter -t <sandbox> -n -u -i -m [-p]
+ *   holder:        setpriv --pdeathsig KILL unshare --net --uts --ipc --mount [--pid --fork] → sh (reaper)
+ *   forwarder:     setpriv --pdeathsig KILL nsenter -t <holder> -n -u -i -m [-p] → node sandbox.js
+ *   per container: setpriv --pdeathsig KILL nsenter -t <holder> -n -u -i -m [-p]
  *                    → unshare --mount [--pid --fork] --root=<overlay> …  → the container's command
  * Every mount lives in the sandbox's or a container's private mount namespace, never in the host's,
  * so it disappears with the pod's processes. The parent-death signals make the whole pod die with
@@ -15,7 +16,7 @@ import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ChildWatcher, cpuNanoCores, processTree, readProcessTable, signalAll } from './procfs';
+import { ChildWatcher, cpuNanoCores, processTree, readProcessTable, runsBeyond, signalAll } from './procfs';
 import {
   assertOverlaySafe,
   commandStartError,
@@ -74,8 +75,9 @@ interface Pod {
   spec: PodSpecForRuntime;
   dir: string;
   onStatus: (update: ContainerStatusUpdate) => void;
-  sandbox: ChildProcess | null;
-  sandboxExited: Promise<ExitInfo> | null;
+  /** the holder of the pod's namespaces and the port forwarder, once started */
+  sandbox: ChildProcess[];
+  sandboxExited: Array<Promise<ExitInfo>>;
   /** a process inside the pod's namespaces (PID 1 of the pod's PID namespace when shared) */
   nsPid: number;
   containers: Map<string, ContainerRun>;
@@ -138,6 +140,7 @@ class NamespaceRuntime implements PodRuntime {
   private readonly tools: HostTools;
 
   constructor(private readonly stateDir: string) {
+    if (process.getuid?.() !== 0) throw new Error('the namespace pod runtime must run as root');
     assertOverlaySafe(stateDir);
     fs.mkdirSync(stateDir, { recursive: true });
     this.tools = {
@@ -160,8 +163,8 @@ class NamespaceRuntime implements PodRuntime {
       spec,
       dir: path.join(this.stateDir, spec.uid),
       onStatus,
-      sandbox: null,
-      sandboxExited: null,
+      sandbox: [],
+      sandboxExited: [],
       nsPid: 0,
       containers: new Map(spec.containers.map((c) => [c.name, newContainerRun(c)])),
       execs: new Set(),
@@ -229,7 +232,8 @@ class NamespaceRuntime implements PodRuntime {
 
   dialPort(podUid: string, port: number): Promise<Duplex> {
     const pod = this.pods.get(podUid);
-    if (!pod?.sandbox || pod.stopping) return Promise.reject(new Error(`pod ${podUid} is not running`));
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return Promise.reject(new Error(`invalid port ${port}`));
+    if (!pod?.nsPid || pod.stopping) return Promise.reject(new Error(`pod ${podUid} is not running`));
     return dialThroughSandbox(this.socketPath(pod), port);
   }
 
@@ -282,26 +286,40 @@ class NamespaceRuntime implements PodRuntime {
     fs.writeFileSync(fstab, renderFstab(preparePodDev(path.join(pod.dir, 'dev'))));
     const script = path.join(pod.dir, 'sandbox.js');
     fs.writeFileSync(script, SANDBOX_SOURCE);
-    const proc = spawn(
-      this.tools.setpriv,
-      ['--pdeathsig', 'KILL', this.tools.unshare, '--net', '--uts', '--ipc', '--mount', '--propagation', 'private',
-        ...(shared ? ['--pid', '--fork', '--kill-child'] : []),
-        '--', process.execPath, script, this.socketPath(pod), hostnameOf(pod.spec.name), fstab],
-      { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: HOST_PATH } },
-    );
-    pod.sandbox = proc;
-    pod.sandboxExited = exitOf(proc);
-    let stderr = '';
-    proc.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-    const ready = await new Promise<boolean>((resolve) => {
-      let stdout = '';
-      proc.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()).includes('ready\n') && resolve(true));
-      void pod.sandboxExited!.then(() => resolve(false));
-    });
-    if (!ready) throw new Error(`pod sandbox failed to start: ${stderr.trim()}`);
-    const nsPid = shared ? await this.children.childOf(proc.pid!, () => hasExited(proc)) : proc.pid!;
+
+    // the holder is PID 1 of a shared PID namespace: like pause it must reap orphans, which a shell
+    // waiting on a child does (Node only waits for its own children)
+    const holder = this.spawnSandboxProcess(pod,
+      [this.tools.unshare, '--net', '--uts', '--ipc', '--mount', '--propagation', 'private',
+        '--fork', '--kill-child', ...(shared ? ['--pid'] : []), '--', '/bin/sh', '-c', 'while :; do sleep infinity & wait; done']);
+    const nsPid = await this.childOf(holder);
     if (!nsPid) throw new Error('pod sandbox exited');
     pod.nsPid = nsPid;
+
+    const forwarder = this.spawnSandboxProcess(pod,
+      [this.tools.nsenter, '-t', String(nsPid), '-n', '-u', '-i', '-m', ...(shared ? ['-p'] : []),
+        '--', process.execPath, script, this.socketPath(pod), hostnameOf(pod.spec.name), fstab]);
+    let stderr = '';
+    forwarder.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    const ready = await new Promise<boolean>((resolve) => {
+      let stdout = '';
+      forwarder.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()).includes('ready\n') && resolve(true));
+      forwarder.once('exit', () => resolve(false));
+    });
+    if (!ready) throw new Error(`pod sandbox failed to start: ${stderr.trim()}`);
+  }
+
+  /** the process a launcher forks, once it runs its own program: in its namespaces and root, /proc mounted */
+  private childOf(launcher: ChildProcess): Promise<number | null> {
+    const { setpriv, nsenter, unshare } = this.tools;
+    return this.children.childOf(launcher.pid ?? -1, () => hasExited(launcher), (pid) => runsBeyond(pid, [setpriv, nsenter, unshare]));
+  }
+
+  private spawnSandboxProcess(pod: Pod, argv: string[]): ChildProcess {
+    const proc = spawn(this.tools.setpriv, ['--pdeathsig', 'KILL', ...argv], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: HOST_PATH } });
+    pod.sandbox.push(proc);
+    pod.sandboxExited.push(exitOf(proc));
+    return proc;
   }
 
   private startContainer(pod: Pod, run: ContainerRun): Promise<void> {
@@ -331,7 +349,7 @@ class NamespaceRuntime implements PodRuntime {
     const startedAt = new Date();
     run.launcher = proc;
     run.exited = exitOf(proc);
-    run.hostPid = await this.children.childOf(proc.pid ?? -1, () => hasExited(proc));
+    run.hostPid = await this.childOf(proc);
     this.report(pod, run, { state: 'running', startedAt });
     void run.exited.then((info) => this.onContainerExit(pod, run, info, startedAt, attemptDir));
   }
@@ -424,10 +442,10 @@ class NamespaceRuntime implements PodRuntime {
     const roots = [
       ...runs.flatMap((run) => (run.launcher?.pid ? [run.launcher.pid] : [])),
       ...[...pod.execs].map((e) => e.proc.pid ?? -1),
-      ...(pod.sandbox?.pid ? [pod.sandbox.pid] : []),
+      ...pod.sandbox.map((p) => p.pid ?? -1),
     ];
     signalAll(processTree(readProcessTable(), roots), 'SIGKILL');
-    await Promise.all([...exits, ...[...pod.execs].map((e) => e.closed), pod.sandboxExited]);
+    await Promise.all([...exits, ...[...pod.execs].map((e) => e.closed), ...pod.sandboxExited]);
     await Promise.all(pod.chores);
     await fs.promises.rm(pod.dir, { recursive: true, force: true });
     this.pods.delete(pod.spec.uid);

@@ -75,25 +75,35 @@ export function signalAll(pids: number[], signal: NodeJS.Signals): void {
   }
 }
 
+/** true once `pid` runs a program other than the given launchers (it has exec'd its command) */
+export function runsBeyond(pid: number, launchers: string[]): boolean {
+  try {
+    return !launchers.includes(fs.readlinkSync(`/proc/${pid}/exe`));
+  } catch {
+    return true; // a zombie: it did run (or failed to run) its command
+  }
+}
+
 interface ChildWaiter {
   parent: number;
+  ready: (pid: number) => boolean;
   resolve: (pid: number | null) => void;
   deadline: number;
   gaveUp: () => boolean;
 }
 
 /**
- * Finds the forked child of a launcher process (unshare --fork, nsenter -p). The kernel here has no
- * /proc/<pid>/task/<pid>/children, so one shared /proc scan per tick serves every waiter.
+ * Finds the forked child of a launcher process (unshare --fork, nsenter -p) once `ready` says so.
+ * The kernel here has no /proc/<pid>/task/<pid>/children, so one /proc scan per tick serves every waiter.
  */
 export class ChildWatcher {
   private waiters: ChildWaiter[] = [];
   private timer: NodeJS.Timeout | null = null;
 
   /** resolves null when `gaveUp()` turns true (the parent exited) or after timeoutMs */
-  childOf(parent: number, gaveUp: () => boolean, timeoutMs = 5000): Promise<number | null> {
+  childOf(parent: number, gaveUp: () => boolean, ready: (pid: number) => boolean, timeoutMs = 5000): Promise<number | null> {
     return new Promise((resolve) => {
-      this.waiters.push({ parent, resolve, gaveUp, deadline: Date.now() + timeoutMs });
+      this.waiters.push({ parent, ready, resolve, gaveUp, deadline: Date.now() + timeoutMs });
       this.timer ??= setTimeout(() => this.tick(), 0);
     });
   }
@@ -103,7 +113,7 @@ export class ChildWatcher {
     const table = readProcessTable();
     this.waiters = this.waiters.filter((w) => {
       const child = [...table.values()].find((e) => e.ppid === w.parent);
-      if (child) w.resolve(child.pid);
+      if (child && w.ready(child.pid)) w.resolve(child.pid);
       else if (w.gaveUp() || Date.now() > w.deadline) w.resolve(null);
       else return true;
       return false;

@@ -2,7 +2,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 
 /**
@@ -54,7 +53,8 @@ export function commandStartError(root: string, command: string, env: Record<str
     const inRoot = resolveInRoot(root, path.posix.resolve(workingDir || '/', command));
     return isExecutableFile(path.join(root, inRoot)) ? null : `${prefix}"${command}": stat ${command}: no such file or directory: unknown`;
   }
-  const dirs = (env.PATH ?? DEFAULT_PATH).split(':').filter(Boolean);
+  // without PATH, nsenter's execvp searches glibc's default path
+  const dirs = (env.PATH ?? '/bin:/usr/bin').split(':').filter(Boolean);
   const found = dirs.some((dir) => isExecutableFile(path.join(root, resolveInRoot(root, path.posix.join(dir, command)))));
   return found ? null : `${prefix}"${command}": executable file not found in $PATH: unknown`;
 }
