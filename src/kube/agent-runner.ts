@@ -29,6 +29,8 @@ export interface RunAgentOptions {
 /** The result type that answers a request type. */
 export type ResultFor<R extends AgentRequest> = Extract<AgentResult, { op: R['op'] }>;
 
+const AGENT_TIMEOUT_REMEDY = 'the agent did not answer in time: retry, or check the pod with kubectl describe pod';
+
 /** Interpreters tried in order: a container may only have `python`. */
 export const INTERPRETERS = ['python3', 'python'] as const;
 type Interpreter = (typeof INTERPRETERS)[number];
@@ -90,13 +92,14 @@ async function runOnce(
   const output = await reader;
   const call: KubectlCall = { args: proc.args, exitCode: exit.exitCode, stderr: output.stderr };
 
+  if (output.listenerError !== undefined) throw output.listenerError;
   if (output.final?.event === 'result') return { kind: 'result', result: output.final.result };
   if (output.final?.event === 'error') {
     const { code, message, stack, blockedIn } = output.final;
     const extra = { ...(stack ? { threads: stack } : {}), ...(blockedIn ? { blockedIn } : {}) };
     return { kind: 'failed', error: new AgentError(code, message, extra, call) };
   }
-  if (exit.timedOut) return { kind: 'failed', error: new Timeout(timeoutMs, call) };
+  if (exit.timedOut) return { kind: 'failed', error: new Timeout(timeoutMs, call, AGENT_TIMEOUT_REMEDY) };
   if (exit.startError) return { kind: 'failed', error: exit.startError };
   if (isMissingInterpreter(interpreter, exit.exitCode, output.stderr, output.otherStdout, output.events)) {
     return { kind: 'no-interpreter', call };
@@ -179,13 +182,15 @@ interface AgentOutput {
   /** stdout lines that are not JSON events (runtimes print exec failures there) */
   otherStdout: string;
   stderr: string;
+  /** the first exception thrown by onEvent, rethrown once the run is over */
+  listenerError: unknown;
 }
 
 /** Reads stdout line by line, delivering events as they arrive, and collects stderr. */
 function readAgentOutput(proc: KubectlProcess, onEvent: ((event: AgentEvent) => void) | undefined): Promise<AgentOutput> {
-  const output: AgentOutput = { final: undefined, events: 0, otherStdout: '', stderr: '' };
+  const output: AgentOutput = { final: undefined, events: 0, otherStdout: '', stderr: '', listenerError: undefined };
   const { stdout, stderr } = proc.child;
-  const stdoutDone = stdout ? forEachLine(stdout, (line) => {
+  const onLine = (line: string) => {
     const event = parseEvent(line);
     if (!event) {
       if (line.trim()) output.otherStdout += `${line}\n`;
@@ -193,8 +198,14 @@ function readAgentOutput(proc: KubectlProcess, onEvent: ((event: AgentEvent) => 
     }
     output.events++;
     if (event.event === 'result' || event.event === 'error') output.final = event;
-    onEvent?.(event);
-  }) : Promise.resolve();
+    try {
+      onEvent?.(event);
+    } catch (error) {
+      // a throwing listener must not become an uncaught exception inside a stream handler
+      output.listenerError ??= error;
+    }
+  };
+  const stdoutDone = stdout ? forEachLine(stdout, onLine) : Promise.resolve();
   const stderrDone = stderr ? collect(stderr, (chunk) => (output.stderr += chunk)) : Promise.resolve();
   return Promise.all([stdoutDone, stderrDone]).then(() => output);
 }

@@ -194,11 +194,12 @@ export class Timeout extends KubeError {
   constructor(
     readonly timeoutMs: number,
     call?: KubectlCall,
+    remedy = 'the cluster may be slow or unreachable: retry, or allow more time with --request-timeout 60s',
   ) {
     super(
       `kubectl did not finish within ${formatSeconds(timeoutMs)}` +
         (call && call.args.length ? ` (kubectl ${commandLine(call.args)})` : ''),
-      'the cluster may be slow or unreachable: retry, or allow more time with --request-timeout 60s',
+      remedy,
       call,
     );
   }

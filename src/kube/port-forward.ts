@@ -87,7 +87,8 @@ export function startPortForward(
     const timer = setTimeout(() => {
       onForwarding = undefined;
       void stop();
-      reject(new Timeout(timeoutMs, { args: proc.args, exitCode: null, stderr: tail.text() }));
+      const call = { args: proc.args, exitCode: null, stderr: tail.text() };
+      reject(new Timeout(timeoutMs, call, 'kubectl port-forward never started listening: check the pod, then retry'));
     }, timeoutMs);
     onForwarding = (localPort) => {
       onForwarding = undefined;

@@ -216,7 +216,19 @@ describe('runAgent', () => {
     const started = Date.now();
     const error = await runAgent(kubectl, TARGET, LIST, { agentSource: AGENT, timeoutMs: 300 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Timeout);
+    expect((error as Timeout).remedy).toContain('the agent did not answer in time');
     expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('rejects with what a throwing onEvent threw, without crashing the process', async () => {
+    const kubectl = setup([
+      { when: ['exec'], readStdin: true, steps: [{ stdout: line({ event: 'started', pid: 7 }) + line({ event: 'result', result: RESULT }) }] },
+    ]);
+    const boom = new Error('renderer broke');
+    const onEvent = () => {
+      throw boom;
+    };
+    await expect(runAgent(kubectl, TARGET, LIST, { agentSource: AGENT, timeoutMs: 5000, onEvent })).rejects.toBe(boom);
   });
 });
 
