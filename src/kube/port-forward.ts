@@ -4,7 +4,7 @@
  */
 import type { ChildProcess } from 'child_process';
 import { KubeError, KubectlFailed, Timeout } from './errors';
-import type { Kubectl, KubectlExit } from './kubectl';
+import type { Kubectl, KubectlExit, KubectlProcess } from './kubectl';
 import { forEachLine, LineTail } from './lines';
 
 export interface PortForwardSpec {
@@ -113,7 +113,7 @@ export function startPortForward(
 
 function endError(
   kubectl: Kubectl,
-  proc: ReturnType<Kubectl['spawn']>,
+  proc: KubectlProcess,
   exit: KubectlExit,
   stderr: string,
   pod: string,
