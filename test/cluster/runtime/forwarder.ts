@@ -1,23 +1,16 @@
 /**
- * The pod sandbox (the "pause" process): a Node script that lives in the pod's network, UTS, IPC
- * and mount namespaces (and PID namespace, as PID 1, when the pod shares one). At start it brings
- * loopback up, sets the hostname and mounts the pod's /dev; then it forwards connections from a
- * Unix socket in the pod's state directory to 127.0.0.1:<port> inside the pod.
+ * The pod's port forwarder: a Node script in the pod's network namespace that connects a Unix
+ * socket in the pod's state directory to 127.0.0.1:<port> inside the pod.
  *
- * Protocol per connection: client sends "<port>\n"; sandbox answers "OK\n" and pipes both ways,
- * or "ERR <errno code>\n" and closes.
+ * Protocol per connection: client sends "<port>\n"; the forwarder answers "OK\n" and pipes both
+ * ways (half-closes included), or "ERR <errno code>\n" and closes.
  */
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 
-/** saved as sandbox.js and run as `node sandbox.js <socket> <hostname> <fstab>` */
-export const SANDBOX_SOURCE = String.raw`
+/** saved as forwarder.js and run as `node forwarder.js <socket>` */
+export const FORWARDER_SOURCE = String.raw`
 const net = require('net');
-const { execFileSync } = require('child_process');
-const [sock, hostname, fstab] = process.argv.slice(2);
-execFileSync('ip', ['link', 'set', 'lo', 'up']);
-execFileSync('hostname', [hostname]);
-execFileSync('mount', ['--all', '--fstab', fstab]);
 process.stdin.on('end', () => process.exit(0)).resume();
 function forward(client) {
   let head = Buffer.alloc(0);
@@ -39,7 +32,7 @@ function forward(client) {
     });
   });
 }
-net.createServer({ allowHalfOpen: true }, forward).listen(sock, () => process.stdout.write('ready\n'));
+net.createServer({ allowHalfOpen: true }, forward).listen(process.argv[2], () => process.stdout.write('ready\n'));
 `;
 
 const ERRNO_TEXT: Record<string, string> = {
@@ -48,8 +41,8 @@ const ERRNO_TEXT: Record<string, string> = {
   EHOSTUNREACH: 'no route to host',
 };
 
-/** connects to 127.0.0.1:port inside the pod through the sandbox listening on `socketPath` */
-export function dialThroughSandbox(socketPath: string, port: number): Promise<Duplex> {
+/** connects to 127.0.0.1:port inside the pod through the forwarder listening on `socketPath` */
+export function dialThroughForwarder(socketPath: string, port: number): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ path: socketPath, allowHalfOpen: true });
     let head = Buffer.alloc(0);
@@ -69,8 +62,8 @@ export function dialThroughSandbox(socketPath: string, port: number): Promise<Du
       if (head.length > nl + 1) sock.unshift(head.subarray(nl + 1));
       resolve(sock);
     };
-    const onError = (err: Error): void => fail(`pod sandbox unreachable (${err.message})`);
-    const onEnd = (): void => fail('pod sandbox closed the connection');
+    const onError = (err: Error): void => fail(`pod port forwarder unreachable (${err.message})`);
+    const onEnd = (): void => fail('pod port forwarder closed the connection');
     sock.on('readable', onReadable).on('error', onError).on('end', onEnd);
     sock.write(`${port}\n`);
   });

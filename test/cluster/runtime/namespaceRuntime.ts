@@ -2,8 +2,8 @@
  * PodRuntime on plain Linux namespaces (util-linux setpriv/unshare/nsenter + overlayfs).
  *
  * Process layout of a pod (host view):
- *   holder:        setpriv --pdeathsig KILL unshare --net --uts --ipc --mount [--pid --fork] → sh (reaper)
- *   forwarder:     setpriv --pdeathsig KILL nsenter -t <holder> -n -u -i -m [-p] → node sandbox.js
+ *   holder:        setpriv --pdeathsig KILL unshare --net --uts --ipc --mount --fork [--pid] → sh (reaper)
+ *   forwarder:     setpriv --pdeathsig KILL nsenter -t <holder> -n → node forwarder.js
  *   per container: setpriv --pdeathsig KILL nsenter -t <holder> -n -u -i -m [-p]
  *                    → unshare --mount [--pid --fork] --root=<overlay> …  → the container's command
  * Every mount lives in the sandbox's or a container's private mount namespace, never in the host's,
@@ -26,7 +26,7 @@ import {
   resolveInRoot,
   writePodIdentity,
 } from './rootfs';
-import { dialThroughSandbox, SANDBOX_SOURCE } from './sandbox';
+import { dialThroughForwarder, FORWARDER_SOURCE } from './forwarder';
 import type {
   ContainerSpec,
   ContainerState,
@@ -39,7 +39,7 @@ import type {
 } from './types';
 
 export interface NamespaceRuntimeOptions {
-  /** directory for per-pod state (overlay layers, logs, sandbox socket); created if missing */
+  /** directory for per-pod state (overlay layers, logs, forwarder socket); created if missing */
   stateDir: string;
 }
 
@@ -92,6 +92,8 @@ interface HostTools {
   unshare: string;
   mount: string;
   umount: string;
+  ip: string;
+  hostname: string;
 }
 
 function findHostTool(name: string): string {
@@ -149,6 +151,8 @@ class NamespaceRuntime implements PodRuntime {
       unshare: findHostTool('unshare'),
       mount: findHostTool('mount'),
       umount: findHostTool('umount'),
+      ip: findHostTool('ip'),
+      hostname: findHostTool('hostname'),
     };
   }
 
@@ -174,7 +178,7 @@ class NamespaceRuntime implements PodRuntime {
     this.pods.set(spec.uid, pod);
     try {
       await this.startSandbox(pod);
-      await Promise.all([...pod.containers.values()].map((run) => this.startContainer(pod, run)));
+      await Promise.all([this.startForwarder(pod), ...[...pod.containers.values()].map((run) => this.startContainer(pod, run))]);
     } catch (err) {
       await this.stopPod(spec.uid, 0);
       throw err;
@@ -234,7 +238,7 @@ class NamespaceRuntime implements PodRuntime {
     const pod = this.pods.get(podUid);
     if (!Number.isInteger(port) || port < 1 || port > 65535) return Promise.reject(new Error(`invalid port ${port}`));
     if (!pod?.nsPid || pod.stopping) return Promise.reject(new Error(`pod ${podUid} is not running`));
-    return dialThroughSandbox(this.socketPath(pod), port);
+    return dialThroughForwarder(this.socketPath(pod), port);
   }
 
   logPath(podUid: string, container: string): string {
@@ -275,30 +279,36 @@ class NamespaceRuntime implements PodRuntime {
   }
 
   private socketPath(pod: Pod): string {
-    return path.join(pod.dir, 'sandbox.sock');
+    return path.join(pod.dir, 'forwarder.sock');
   }
 
+  /** the holder of the pod's namespaces, with loopback up, the pod's hostname and /dev mounted */
   private async startSandbox(pod: Pod): Promise<void> {
-    const shared = pod.spec.shareProcessNamespace;
     fs.rmSync(pod.dir, { recursive: true, force: true }); // left over by a runtime that crashed
     fs.mkdirSync(path.join(pod.dir, 'logs'), { recursive: true });
     const fstab = path.join(pod.dir, 'pod.fstab');
     fs.writeFileSync(fstab, renderFstab(preparePodDev(path.join(pod.dir, 'dev'))));
-    const script = path.join(pod.dir, 'sandbox.js');
-    fs.writeFileSync(script, SANDBOX_SOURCE);
-
     // the holder is PID 1 of a shared PID namespace: like pause it must reap orphans, which a shell
     // waiting on a child does (Node only waits for its own children)
     const holder = this.spawnSandboxProcess(pod,
-      [this.tools.unshare, '--net', '--uts', '--ipc', '--mount', '--propagation', 'private',
-        '--fork', '--kill-child', ...(shared ? ['--pid'] : []), '--', '/bin/sh', '-c', 'while :; do sleep infinity & wait; done']);
+      [this.tools.unshare, '--net', '--uts', '--ipc', '--mount', '--propagation', 'private', '--fork', '--kill-child',
+        ...(pod.spec.shareProcessNamespace ? ['--pid'] : []), '--', '/bin/sh', '-c', 'while :; do sleep infinity & wait; done']);
     const nsPid = await this.childOf(holder);
     if (!nsPid) throw new Error('pod sandbox exited');
     pod.nsPid = nsPid;
+    await Promise.all([
+      this.runInPod(pod, ['-n'], [this.tools.ip, 'link', 'set', 'lo', 'up']),
+      this.runInPod(pod, ['-u'], [this.tools.hostname, hostnameOf(pod.spec.name)]),
+      this.runInPod(pod, ['-m'], [this.tools.mount, '--all', '--fstab', fstab]),
+    ]);
+  }
 
+  /** the port forwarder, a host process that entered only the pod's network namespace */
+  private async startForwarder(pod: Pod): Promise<void> {
+    const script = path.join(pod.dir, 'forwarder.js');
+    fs.writeFileSync(script, FORWARDER_SOURCE);
     const forwarder = this.spawnSandboxProcess(pod,
-      [this.tools.nsenter, '-t', String(nsPid), '-n', '-u', '-i', '-m', ...(shared ? ['-p'] : []),
-        '--', process.execPath, script, this.socketPath(pod), hostnameOf(pod.spec.name), fstab]);
+      [this.tools.nsenter, '-t', String(pod.nsPid), '-n', '--', process.execPath, script, this.socketPath(pod)]);
     let stderr = '';
     forwarder.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     const ready = await new Promise<boolean>((resolve) => {
@@ -306,7 +316,11 @@ class NamespaceRuntime implements PodRuntime {
       forwarder.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()).includes('ready\n') && resolve(true));
       forwarder.once('exit', () => resolve(false));
     });
-    if (!ready) throw new Error(`pod sandbox failed to start: ${stderr.trim()}`);
+    if (!ready) throw new Error(`pod port forwarder failed to start: ${stderr.trim()}`);
+  }
+
+  private runInPod(pod: Pod, namespaces: string[], argv: string[]): Promise<void> {
+    return runQuietly(this.tools.nsenter, ['-t', String(pod.nsPid), ...namespaces, '--', ...argv]);
   }
 
   /** the process a launcher forks, once it runs its own program: in its namespaces and root, /proc mounted */
@@ -332,7 +346,7 @@ class NamespaceRuntime implements PodRuntime {
     const attemptDir = path.join(pod.dir, 'containers', spec.name, String(run.restartCount));
     const root = path.join(attemptDir, 'root');
     const fstab = this.prepareRootfs(pod, spec, attemptDir);
-    await runQuietly(this.tools.nsenter, ['-t', String(pod.nsPid), '-m', '--', this.tools.mount, '--all', '--fstab', fstab]);
+    await this.runInPod(pod, ['-m'], [this.tools.mount, '--all', '--fstab', fstab]);
     if (pod.stopping) return;
 
     const shared = pod.spec.shareProcessNamespace;
@@ -411,7 +425,7 @@ class NamespaceRuntime implements PodRuntime {
   private async removeAttempt(pod: Pod, attemptDir: string): Promise<void> {
     if (!pod.stopping) {
       const root = path.join(attemptDir, 'root');
-      await runQuietly(this.tools.nsenter, ['-t', String(pod.nsPid), '-m', '--', this.tools.umount, '--recursive', root]).catch(() => {});
+      await this.runInPod(pod, ['-m'], [this.tools.umount, '--recursive', root]).catch(() => {});
     }
     await fs.promises.rm(attemptDir, { recursive: true, force: true });
   }
