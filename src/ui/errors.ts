@@ -21,7 +21,6 @@ export class UsageError extends WandError {
 interface Remediable {
   message: string;
   remedy?: string;
-  exitCode?: number;
 }
 
 function isRemediable(err: unknown): err is Remediable & Error {
@@ -34,7 +33,7 @@ export function renderError(err: unknown, out: NodeJS.WritableStream): number {
     out.write(`${color.red('error:')} ${err.message}\n`);
     if (err.remedy) out.write(`${color.dim('hint:')} ${err.remedy}\n`);
     if (debug && err.stack) out.write(`${err.stack}\n`);
-    return typeof err.exitCode === 'number' && err.exitCode > 0 && err.exitCode < 126 ? err.exitCode : 1;
+    return err instanceof WandError ? err.exitCode : 1;
   }
   const message = err instanceof Error ? err.message : String(err);
   out.write(`${color.red('error:')} ${message.split('\n')[0]}\n`);
