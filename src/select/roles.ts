@@ -281,13 +281,34 @@ function recommend(table: ProcessTable, placed: Map<number, Placement>): Map<num
     why.set(w.pid, parent !== undefined && roleOf(parent) === 'reloader' ? 'reloader-child' : 'worker');
   }
   if (workers.length > 0) return why;
-  const mains = table.records.filter((r) => roleOf(r) === 'main');
-  if (mains.length !== 1) return why;
-  const main = mains[0];
+  // A reloader between two workers: the next worker is the target, not some other main.
+  if (table.records.some((r) => isManager(roleOf(r) ?? 'other'))) return why;
+  const main = pickMain(table, table.records.filter((r) => roleOf(r) === 'main'));
+  if (main === undefined) return why;
   // A main with Python children we cannot place (a pre-fork server we do not know, a pool) may
   // not be the process that serves: let the user choose.
   if (table.children(main).some((c) => c.isPython && roleOf(c) === 'other')) return why;
   const pythons = table.records.filter((r) => r.isPython).length;
   why.set(main.pid, pythons === 1 ? 'only' : 'app');
   return why;
+}
+
+/**
+ * The main process when there is exactly one; with several, the one in the container's own
+ * process tree (under PID 1): `kubectl exec` sessions (a `python3` shell, `manage.py shell`) are
+ * started from outside the namespace and have parent 0.
+ */
+function pickMain(table: ProcessTable, mains: ProcessRecord[]): ProcessRecord | undefined {
+  if (mains.length <= 1) return mains[0];
+  const inContainerTree = mains.filter((m) => descendsFromPid1(m, table));
+  return inContainerTree.length === 1 ? inContainerTree[0] : undefined;
+}
+
+function descendsFromPid1(r: ProcessRecord, table: ProcessTable): boolean {
+  const seen = new Set<number>();
+  for (let p: ProcessRecord | undefined = r; p !== undefined && !seen.has(p.pid); p = table.parent(p)) {
+    if (p.pid === 1) return true;
+    seen.add(p.pid);
+  }
+  return false;
 }

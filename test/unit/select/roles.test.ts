@@ -203,6 +203,24 @@ describe('classifyProcesses: helpers, wrappers and the rest', () => {
     expect(recommended(table)).toEqual({});
   });
 
+  it('a `kubectl exec` Python session (parent 0, not PID 1) does not hide the container\'s own app', () => {
+    const table = classifyProcesses([
+      proc(1, 0, ['tini', '--', 'python3', 'app.py'], { exe: '/usr/bin/tini' }),
+      proc(7, 1, ['python3', 'app.py']),
+      proc(40, 0, ['python3', 'manage.py', 'shell']),
+    ]);
+    expect(roles(table)).toEqual({ 1: 'wrapper', 7: 'main', 40: 'main' });
+    expect(recommended(table)).toEqual({ 7: 'app' });
+    const twoExecs = classifyProcesses([proc(1, 0, ['nginx']), proc(40, 0, ['python3']), proc(41, 0, ['python3', 'x.py'])]);
+    expect(recommended(twoExecs)).toEqual({});
+  });
+
+  it('no main is recommended while a reloader waits for its next worker', () => {
+    const table = classifyProcesses([proc(1, 0, ['python3', '-m', 'uvicorn', 'main:app', '--reload']), proc(40, 0, ['python3'])]);
+    expect(roles(table)).toEqual({ 1: 'reloader', 40: 'main' });
+    expect(recommended(table)).toEqual({});
+  });
+
   it('an unknown pre-fork server (children with its own command line): no recommendation', () => {
     const argv = ['python3', 'prefork.py'];
     const table = classifyProcesses([proc(1, 0, argv), proc(5, 1, argv), proc(6, 1, argv)]);
