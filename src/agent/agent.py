@@ -469,6 +469,26 @@ def debugpy_adapter_port(argv):
         return None
 
 
+def debugpy_adapters(argv_by_pid):
+    """pid -> client port of every debugpy adapter process."""
+    adapters = {}
+    for pid, argv in argv_by_pid.items():
+        port = debugpy_adapter_port(argv)
+        if port is not None:
+            adapters[pid] = port
+    return adapters
+
+
+def debugpy_listener_of(pid):
+    """(client port of the live debugpy adapter serving `pid` or None, whether that is certain).
+
+    Uncertain when an adapter's sockets cannot be read (another user's process).
+    """
+    argv_by_pid = dict((p, read_cmdline(p)) for p in list_pids())
+    known = all(os.access('/proc/%d/fd' % p, os.R_OK | os.X_OK) for p in debugpy_adapters(argv_by_pid))
+    return find_debugpy_ports(argv_by_pid).get(pid), known
+
+
 def find_debugpy_ports(argv_by_pid):
     """pid -> client port of the debugpy adapter that serves it.
 
@@ -477,11 +497,7 @@ def find_debugpy_ports(argv_by_pid):
     keeps a TCP connection to it. (N is only the listen() caller's short-lived endpoint listener.)
     Link them through the socket inodes of /proc/net/tcp{,6} and /proc/PID/fd.
     """
-    adapters = {}
-    for pid, argv in argv_by_pid.items():
-        port = debugpy_adapter_port(argv)
-        if port is not None:
-            adapters[pid] = port
+    adapters = debugpy_adapters(argv_by_pid)
     if not adapters:
         return {}
     sockets = read_tcp_sockets()
@@ -1192,21 +1208,24 @@ def _wand_inject(config, channel, sys_path0):
         channel.send({'status': 'error', 'code': 'no-debugpy',
                       'message': 'debugpy cannot be imported in the target: %s' % exc})
         return None
-    host, port, reused = '127.0.0.1', None, True
-    if existing:
-        host, port = existing
-    else:
-        api = sys.modules.get('debugpy.server.api')
-        already = bool(getattr(getattr(api, 'listen', None), 'called', False))
-        if not already:
-            debugpy.configure(subProcess=False)
-            try:
-                host, port = debugpy.listen(('127.0.0.1', config['port']))
-                reused = False
-                sys._wand_debugpy = (host, port)
-            except RuntimeError as exc:
-                if 'already been called' not in str(exc):
-                    raise
+    api = sys.modules.get('debugpy.server.api')
+    called = bool(getattr(getattr(api, 'listen', None), 'called', False))
+    host, port, reused = '127.0.0.1', config['livePort'], True
+    if port is None and called and not config['listenerStateKnown']:
+        if existing:
+            host, port = existing
+    elif port is None:
+        if called:
+            # The agent saw no adapter serving us: the last client's "disconnect" ended it.
+            # debugpy refuses a second listen() only through this flag; listening again works
+            # once pydevd has disposed of the old session (it unregisters its debugger ~0.7 s
+            # after the adapter went away; a listen() before that is torn down with it).
+            _wand_wait_for_old_session(api)
+            api.listen.called = False
+        debugpy.configure(subProcess=False)
+        host, port = debugpy.listen(('127.0.0.1', config['port']))
+        reused = False
+        sys._wand_debugpy = (host, port)
     main_file = _wand_main_file()
     channel.send({
         'status': 'listening', 'host': host, 'port': port, 'reused': reused,
@@ -1218,6 +1237,16 @@ def _wand_inject(config, channel, sys_path0):
     if config['waitForClient']:
         return lambda: _wand_wait_for_client(debugpy, config['waitForClientSeconds'])
     return None
+
+
+def _wand_wait_for_old_session(api, seconds=5.0):
+    import time
+    get_debugger = getattr(api, 'get_global_debugger', None)
+    deadline = time.monotonic() + seconds
+    while get_debugger is not None and get_debugger() is not None:
+        if time.monotonic() > deadline:
+            raise RuntimeError("debugpy's previous session in this process is still shutting down; try again")
+        time.sleep(0.05)
 
 
 def _wand_wait_for_client(debugpy, seconds):
@@ -1533,14 +1562,16 @@ def op_inject(request):
     port = require_int(request, 'port', 1, 65535)
     timeout = timeout_of(request)
     target = inspect_target(pid)
+    live_port, known = debugpy_listener_of(pid)
     config = {'mode': 'inject', 'port': port, 'waitForClient': bool(request.get('waitForClient')),
-              'waitForClientSeconds': WAIT_FOR_CLIENT_SECONDS}
+              'waitForClientSeconds': WAIT_FOR_CLIENT_SECONDS, 'livePort': live_port,
+              'listenerStateKnown': known}
     message = run_payload(target, config, timeout, request.get('debugpyZipBase64') or None)
     if message.get('status') != 'listening':
         raise_payload_error(target, message)
     port = message.get('port')
-    if port is None:  # the application called debugpy.listen() itself: ask /proc for the port
-        port = find_debugpy_ports(dict((p, read_cmdline(p)) for p in list_pids())).get(pid)
+    if port is None:  # debugpy.listen() was called by someone else: ask /proc for the port
+        port = debugpy_listener_of(pid)[0]
         if port is None:
             raise AgentError('injected-code-failed', 'debugpy.listen() was already called in process %d but '
                                                      'no listening debugpy adapter serves it' % pid)

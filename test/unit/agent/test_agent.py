@@ -353,7 +353,7 @@ class FramingTest(unittest.TestCase):
         try:
             wait_ready(child)
             wait_ready(busy)
-            run = run_agent({'op': 'list', 'sampleSeconds': 0.2})
+            run = run_agent({'op': 'list', 'sampleSeconds': 0.5})
             self.assertEqual(run.returncode, 0, run.stderr)
             self.assertEqual(len(run.events), 1)
             result = run.result
@@ -371,14 +371,15 @@ class FramingTest(unittest.TestCase):
                 self.assertEqual(record['reason'], 'Python %s: sys.remote_exec needs 3.14+' % HOST_VERSION)
             self.assertGreater(record['rssBytes'], 1 << 20)
             self.assertLess(record['uptimeSeconds'], 60)
-            self.assertLess(record['cpuPercent'], 20)
-            self.assertGreater(records[busy.pid]['cpuPercent'], 50)
+            # a shared machine may starve the busy loop: compare rather than expect ~100%
+            self.assertLess(record['cpuPercent'], 5)
+            self.assertGreater(records[busy.pid]['cpuPercent'], 10)
             self.assertNotIn('s3', json.dumps(record['env']))
             self.assertNotIn('WAND_TEST_SECRET', run.stdout)
             # the agent and its version probes are not listed
             self.assertFalse([p for p in result['processes'] if p['argv'] == [sys.executable, '-']])
             self.assertFalse([p for p in result['processes'] if agent.PROBE_SOURCE in p['argv']])
-            self.assertLess(run.seconds, 0.2 + 1.5)
+            self.assertLess(run.seconds, 0.5 + 1.5)
         finally:
             stop(child, busy)
 
