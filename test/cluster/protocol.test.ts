@@ -11,11 +11,12 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
+import { Duplex, PassThrough } from 'node:stream';
 import type { ExecOutcome, ExecStreams } from './runtime/types';
 import type { ExecOptions, StreamSession } from './protocol/api';
 import { serveExec } from './protocol/exec';
 import { servePortForward } from './protocol/portforward';
+import { SpdySession } from './protocol/spdy';
 
 jest.setTimeout(10_000);
 
@@ -78,9 +79,18 @@ function answer(minor: number, req: http.IncomingMessage, res: http.ServerRespon
   json(res, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: 'not found' }, 404);
 }
 
-/** `sh -c` as the container; a command named no-such-tool stands for one the runtime cannot start */
+const BURST = Buffer.alloc(64 * 1024, 'x');
+
+/**
+ * `sh -c` as the container. Two stand-ins: no-such-tool is a command the runtime cannot start,
+ * and burst queues 32 MB on stdout and returns at once, before any of it can have left.
+ */
 async function runLocally(command: string[], streams: ExecStreams, signal: AbortSignal): Promise<ExecOutcome> {
   if (command[0] === 'no-such-tool') return { error: RUN_FAILURE };
+  if (command[0] === 'burst') {
+    for (let i = 0; i < 512; i++) streams.stdout.write(BURST);
+    return { exitCode: 3 };
+  }
   const child = spawn(command[0], command.slice(1), { stdio: 'pipe' });
   signal.addEventListener('abort', () => child.kill('SIGKILL'));
   child.stdin.on('error', () => undefined);
@@ -296,10 +306,16 @@ describe.each(TRANSPORTS)('exec over $name', (transport) => {
   });
 
   it('turns a non-zero exit into kubectl exit code and message, after all output', async () => {
-    const result = await kubectl(cluster, transport, ['exec', '-i', 'p1', '--', 'sh', '-c', 'head -c 100000 /dev/zero; exit 7']);
+    const result = await kubectl(cluster, transport, ['exec', '-i', 'p1', '--', 'sh', '-c', 'head -c 4000000 /dev/zero; exit 7']);
     expect(result.code).toBe(7);
-    expect(result.stdout.length).toBe(100_000);
+    expect(result.stdout.length).toBe(4_000_000);
     expect(result.stderr).toContain('command terminated with exit code 7');
+  });
+
+  it('sends the status only after output the runner left queued', async () => {
+    const result = await kubectl(cluster, transport, ['exec', 'p1', '--', 'burst']);
+    expect(result.code).toBe(3);
+    expect(result.stdout.length).toBe(512 * BURST.length);
   });
 
   it('reports a command the runtime could not start with the runtime message', async () => {
@@ -391,5 +407,31 @@ describe.each(TRANSPORTS)('port-forward over $name', (transport) => {
     const result = await forwarder.exited;
     expect(result.stderr).toContain('lost connection to pod');
     expect(result.code).not.toBe(0);
+  });
+});
+
+describe('SpdySession framing', () => {
+  function connect(): { toServer: PassThrough; fromServer: PassThrough; closed: Promise<void> } {
+    const toServer = new PassThrough();
+    const fromServer = new PassThrough();
+    const spdy = new SpdySession(Duplex.from({ readable: toServer, writable: fromServer }));
+    return { toServer, fromServer, closed: new Promise((resolve) => spdy.once('close', resolve)) };
+  }
+
+  it('echoes a PING unchanged, even when it arrives split', async () => {
+    const { toServer, fromServer } = connect();
+    const ping = Buffer.from('800300060000000400000007', 'hex');
+    const echoed = new Promise<Buffer>((resolve) => fromServer.once('data', resolve));
+    toServer.write(ping.subarray(0, 5));
+    toServer.write(ping.subarray(5));
+    expect((await echoed).equals(ping)).toBe(true);
+  });
+
+  it('ends the session on a header block that does not inflate', async () => {
+    const { toServer, closed } = connect();
+    const garbage = Buffer.from('0123456789abcdef', 'hex');
+    const header = Buffer.from('80030001000000', 'hex');
+    toServer.write(Buffer.concat([header, Buffer.of(10 + garbage.length), Buffer.from('00000001000000000000', 'hex'), garbage]));
+    await closed;
   });
 });

@@ -43,6 +43,9 @@ const DICTIONARY = Buffer.concat([
 
 export type SpdyHeaders = Record<string, string>;
 
+/** malformed input from the peer; it ends the session */
+class ProtocolError extends Error {}
+
 function u32(value: number): Buffer {
   const buf = Buffer.alloc(4);
   buf.writeUInt32BE(value >>> 0);
@@ -95,7 +98,11 @@ class HeaderCodec {
   }
 
   decompress(block: Buffer): SpdyHeaders {
-    return decodeHeaderBlock(this.run(this.inflater, block));
+    try {
+      return decodeHeaderBlock(this.run(this.inflater, block));
+    } catch (error) {
+      throw new ProtocolError(error instanceof Error ? error.message : String(error));
+    }
   }
 
   private run(codec: Deflate | Inflate, input: Buffer): Buffer {
@@ -214,8 +221,9 @@ export class SpdySession extends EventEmitter {
     this.pendingBytes += chunk.length;
     try {
       for (let frame = this.nextFrame(); frame && !this.closed; frame = this.nextFrame()) this.dispatch(frame);
-    } catch {
-      this.transport.destroy(); // malformed input: a protocol error ends the session
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.transport.destroy();
     }
   }
 
