@@ -296,6 +296,7 @@ describe.each(TRANSPORTS)('exec over $name', (transport) => {
     expect(result.stdout.length).toBe(input.length);
     expect(result.stdout.equals(input)).toBe(true);
     expect(upgradesOf(cluster, 'exec')).toEqual([transport.upgrades.exec]);
+    await cluster.served[0].session.done; // the connection was closed, not left hanging
   });
 
   it('keeps stderr apart from stdout (no stdin requested)', async () => {

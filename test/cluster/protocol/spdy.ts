@@ -11,6 +11,7 @@ const SYN_STREAM = 1;
 const SYN_REPLY = 2;
 const RST_STREAM = 3;
 const PING = 6;
+const GOAWAY = 7;
 const HEADERS = 8;
 const FLAG_FIN = 0x01;
 const RST_CANCEL = 5;
@@ -161,6 +162,7 @@ export class SpdySession extends EventEmitter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private closed = false;
+  private lastStreamId = 0;
 
   constructor(private readonly transport: Duplex, head: Buffer = Buffer.alloc(0)) {
     super();
@@ -173,8 +175,9 @@ export class SpdySession extends EventEmitter {
     if (head.length > 0) this.receive(head);
   }
 
-  /** graceful end once queued frames are written */
+  /** GOAWAY, then the end of the transport once queued frames are written */
   close(): void {
+    this.send(controlFrame(GOAWAY, 0, Buffer.concat([u32(this.lastStreamId), u32(0)])));
     if (!this.transport.writableEnded) this.transport.end();
   }
 
@@ -267,6 +270,7 @@ export class SpdySession extends EventEmitter {
 
   private openStream(id: number, headers: SpdyHeaders, flags: number): void {
     const stream = new SpdyStream(id, headers, this);
+    this.lastStreamId = Math.max(this.lastStreamId, id);
     stream.on('error', () => stream.destroy()); // a failed stream must not take the process down
     this.streams.set(id, stream);
     this.send(controlFrame(SYN_REPLY, 0, Buffer.concat([u32(id), this.codec.compress({})])));
