@@ -27,7 +27,26 @@ How code gets into the target (inject and exec)
 
 A socket rather than a FIFO: a payload writing to a FIFO whose reader died gets SIGPIPE, which
 kills a target that reset SIGPIPE to SIG_DFL; ``send(..., MSG_NOSIGNAL)`` cannot. The socket also
-gives end-of-file and a way to answer ``go``.
+gives end-of-file and a way to answer ``go``, so code never runs unless the agent still waits.
+
+Behaviour worth knowing
+-----------------------
+* On timeout the payload stays in its directory (only the socket goes): deleting a script that
+  sys.remote_exec still has pending makes the target log "Can't open debugger script" when it
+  wakes up. When it finally runs it finds no agent, runs nothing and deletes its own files.
+* inject reuses a debugpy listener only if /proc shows its adapter alive and linked to the target.
+  debugpy's adapter exits when its client sends "disconnect"; the next inject then listens again
+  (after pydevd has disposed of the old session), which debugpy itself would refuse.
+* waitForClient: after reporting ``listening`` the payload holds the target's main thread in
+  debugpy.wait_for_client(), at most WAIT_FOR_CLIENT_SECONDS (a timer cancels it), so a CLI that
+  dies never freezes the application for good.
+* debugpyZipBase64 is extracted next to the private directory as ``wand-debugpy-<sha256[:16]>``
+  (world-readable, owned by the agent, reused while intact) and put first on the target's sys.path
+  unless debugpy is already imported there. It stays: the target imports from it while debugging.
+* exec runs the code on the main thread with sys.stdout/sys.stderr swapped for buffers (output of
+  other threads during that time lands in the buffers too) and, like the REPL, prints the repr of
+  a final expression. Its syntax is checked here first when this interpreter is at least as new
+  as the target's.
 
 Runs on Python 3.8+ with the standard library only; needs no shell, ``ps`` or ``tar``.
 """
@@ -891,6 +910,9 @@ def error_from_helper(pid, stderr, what):
         return AgentError('no-such-process', 'process %d exited' % pid)
     if 'PermissionError' in text or 'Operation not permitted' in text or 'Permission denied' in text:
         return AgentError('permission-denied', 'not permitted to %s process %d: %s' % (what, pid, text))
+    if 'Function not implemented' in text or 'ENOSYS' in text:
+        return AgentError('internal', 'the kernel refuses to read process memory (process_vm_readv: ENOSYS; '
+                                      'a gVisor sandbox?): %s' % text)
     if 'Script file does not exist' in text:
         return AgentError('internal', 'the injector could not see the script file; does the agent run in '
                                       "the target's container? (%s)" % text)
@@ -1031,7 +1053,7 @@ def make_private_dir(target):
             give_to_target(path, target)
         except OSError as exc:
             os.rmdir(path)
-            tried.append('%s (chown: %s)' % (base, exc.strerror or exc))
+            tried.append('%s (cannot give it to uid %d: %s)' % (base, target.fsuid, exc.strerror or exc))
             continue
         return path
     raise AgentError('no-writable-dir', 'no writable directory for the injected script: tried ' + ', '.join(tried))

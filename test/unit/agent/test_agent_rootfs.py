@@ -400,6 +400,19 @@ class ContainerTest(unittest.TestCase):
         versions = set(p['python'] for p in result['processes'] if p['isPython'])
         self.assertTrue(any(v.startswith('3.13.') for v in versions) and any(v.startswith('3.14.') for v in versions))
 
+    def test_agent_on_python_313(self):
+        """A 3.13 `python3` in the image can still drive 3.14 targets: the helpers use theirs."""
+        app = self.app()
+        run = self.c.agent({'op': 'list', 'sampleSeconds': 0.1}, interpreter='python3.13')
+        self.assertTrue(run.result['agentPython'].startswith('3.13.'))
+        record = dict((p['pid'], p) for p in run.result['processes'])[app.pid]
+        self.assertTrue(record['python'].startswith('3.14.') and record['debuggable'], record)
+        run = self.c.agent({'op': 'exec', 'pid': app.pid, 'code': 'import sys; print(sys.version_info[:2])',
+                            'timeoutSeconds': 10}, interpreter='python3.13')
+        self.assertEqual(run.result['stdout'], '(3, 14)\n')
+        stack = self.c.agent({'op': 'stack', 'pid': app.pid}, interpreter='python3.13').result
+        self.assertTrue(stack['threads'][0]['isMain'])
+
 
 def exec_result(test, pid, code, uid=None, **extra):
     run = test.exec_code(pid, code, uid=uid, **extra)

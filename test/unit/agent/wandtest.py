@@ -201,8 +201,8 @@ class Container(object):
             wait_for(lambda: ready in proc.log(), what=ready + ' in ' + proc.log_path)
         return proc
 
-    def agent(self, request, uid=None, timeout=120):
-        return run_agent(request, self.enter_command(uid) + ['python3', '-'], timeout=timeout)
+    def agent(self, request, uid=None, timeout=120, interpreter='python3'):
+        return run_agent(request, self.enter_command(uid) + [interpreter, '-'], timeout=timeout)
 
     def run(self, argv, uid=None):
         return subprocess.run(self.enter_command(uid) + list(argv), stdout=subprocess.PIPE,
