@@ -185,6 +185,8 @@ export class SpdySession extends EventEmitter {
     this.transport.destroy();
   }
 
+  // sendData, relieve, forgetIfFinished and discard are SpdyStream's way back into its session.
+
   sendData(streamId: number, data: Buffer, fin: boolean, written: () => void): void {
     if (data.length === 0) return this.send(dataFrame(streamId, fin ? FLAG_FIN : 0, data), written);
     for (let at = 0; at < data.length; at += MAX_DATA_FRAME) {
