@@ -125,6 +125,9 @@ export async function attachAndHitBreakpoint(run: BreakpointRun): Promise<Breakp
       'evaluate',
       dc.evaluateRequest({ expression: run.evaluate, frameId: frame.id, context: 'watch' }),
     );
+    // one hit only: a trigger that sends more requests (e.g. to find the right worker) must not
+    // park them on the breakpoint while we wait for the first one to finish
+    await step('clear breakpoints', dc.setBreakpointsRequest({ source: { path: run.file }, breakpoints: [] }));
     await step('continue', dc.continueRequest({ threadId }));
 
     const outcome = await within('trigger after continue', ms, trigger).catch((err: unknown) => {

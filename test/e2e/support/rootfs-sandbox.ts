@@ -6,7 +6,7 @@
  * Needs root, util-linux (unshare, nsenter) and overlayfs. Not the emulator: no API, no restarts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,8 +36,8 @@ export interface SandboxSpec {
   mounts?: SandboxMount[];
   /** paths deleted from this sandbox's view of the image (an image "without" a package) */
   remove?: string[];
-  /** files inside the image replaced by other files of the image, e.g. python3 → python3.13 */
-  replace?: Record<string, string>;
+  /** symbolic links (re)made in this sandbox's view of the image, e.g. /usr/bin/python3 → python3.13 */
+  links?: Record<string, string>;
   /** 'private': own loopback only; a number: join the network namespace of that host PID */
   network?: 'host' | 'private' | number;
 }
@@ -55,12 +55,24 @@ export interface ExecOptions {
   timeoutMs?: number;
 }
 
+export interface SandboxProcess {
+  hostPid: number;
+  /** PID inside the sandbox's PID namespace */
+  pid: number;
+  ppid: number;
+  argv: string[];
+  /** basename of the executable, e.g. python3.14 */
+  exe: string;
+}
+
 export interface Sandbox {
   /** host PID of the sandbox's PID 1 */
   readonly hostPid: number;
   /** the command's stdout and stderr so far */
   output(): string;
   exec(argv: string[], options?: ExecOptions): Promise<ExecResult>;
+  /** every process of the sandbox's PID namespace, read from the host's /proc */
+  processes(): SandboxProcess[];
   /** resolves once something listens on TCP `port` in the sandbox's network namespace */
   waitForListen(port: number, timeoutMs?: number): Promise<void>;
   /** a local TCP port that forwards to 127.0.0.1:port inside the sandbox's network namespace */
@@ -90,9 +102,7 @@ function setupScript(spec: SandboxSpec, work: string): string {
     `mount --rbind /dev ${shQuote(`${m}/dev`)}`,
   ];
   for (const path of spec.remove ?? []) lines.push(`rm -rf ${shQuote(m + path)}`);
-  for (const [target, source] of Object.entries(spec.replace ?? {})) {
-    lines.push(`mount --bind ${shQuote(m + source)} ${shQuote(m + target)}`);
-  }
+  for (const [path, target] of Object.entries(spec.links ?? {})) lines.push(`ln -sfn ${shQuote(target)} ${shQuote(m + path)}`);
   for (const mount of spec.mounts ?? []) {
     const target = m + mount.mountPath;
     lines.push(`mkdir -p ${shQuote(target)}`, `mount --bind ${shQuote(mount.hostPath)} ${shQuote(target)}`);
@@ -114,6 +124,15 @@ function childPidOf(pid: number): number | null {
     return children ? Number(children.split(/\s+/)[0]) : null;
   } catch {
     return null;
+  }
+}
+
+/** SIGKILL pid unless it is gone or its number now belongs to another process */
+function killIfRootedIn(pid: number, root: string): void {
+  try {
+    if (readlinkSync(`/proc/${pid}/root`) === root) process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
   }
 }
 
@@ -156,6 +175,38 @@ export function isListening(pid: number, port: number): boolean {
     }
   }
   return false;
+}
+
+function readProcess(hostPid: number): SandboxProcess | null {
+  try {
+    const status = readFileSync(`/proc/${hostPid}/status`, 'utf8');
+    const field = (name: string): string[] => (status.match(new RegExp(`^${name}:\\s*(.*)$`, 'm'))?.[1] ?? '').trim().split(/\s+/);
+    const nsPids = field('NSpid');
+    const argv = readFileSync(`/proc/${hostPid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+    const exe = readlinkSync(`/proc/${hostPid}/exe`).split('/').pop() ?? '';
+    return { hostPid, pid: Number(nsPids[nsPids.length - 1]), ppid: Number(field('PPid')[0]), argv, exe };
+  } catch {
+    return null; // exited while we looked
+  }
+}
+
+/** processes sharing the PID namespace of hostPid; ppid is translated into that namespace */
+export function processesInPidNamespaceOf(hostPid: number): SandboxProcess[] {
+  const ns = readlinkSync(`/proc/${hostPid}/ns/pid`);
+  const found: SandboxProcess[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/ns/pid`) !== ns) continue;
+    } catch {
+      continue;
+    }
+    const proc = readProcess(Number(entry));
+    if (proc) found.push(proc);
+  }
+  // status PPid is a host PID when read from the host: map it to the namespace PID
+  const nsPidOfHost = new Map(found.map((p) => [p.hostPid, p.pid]));
+  return found.map((p) => ({ ...p, ppid: nsPidOfHost.get(p.ppid) ?? 0 })).sort((a, b) => a.pid - b.pid);
 }
 
 function nsenterArgs(hostPid: number, options: ExecOptions): string[] {
@@ -216,33 +267,40 @@ export async function startSandbox(spec: SandboxSpec): Promise<Sandbox> {
   const exited = new Promise<void>((resolve) => unshare.on('close', () => resolve()));
   const output = (): string => log;
 
+  let hostPid: number | undefined;
   const cleanup = async (): Promise<void> => {
+    // SIGKILL to the namespace's PID 1 kills every process in it. unshare's --kill-child alone is
+    // not enough: the parent-death signal is cleared when chroot --userspec changes the uid.
+    if (hostPid !== undefined) killIfRootedIn(hostPid, merged);
     if (unshare.exitCode === null && unshare.signalCode === null) unshare.kill('SIGKILL');
-    await exited;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 5_000)))]);
+    clearTimeout(timer);
     rmSync(work, { recursive: true, force: true });
   };
 
-  let hostPid: number;
   try {
     hostPid = await waitForChroot(unshare, merged, output);
   } catch (err) {
     await cleanup();
     throw err;
   }
+  const pid1 = hostPid;
 
   const servers: net.Server[] = [];
   return {
-    hostPid,
+    hostPid: pid1,
     output,
     exec: (argv, options = {}) =>
       runCollect(
         'nsenter',
-        [...nsenterArgs(hostPid, options), '/usr/bin/env', '-i', ...envArgs(options.env ?? {}), ...argv],
+        [...nsenterArgs(pid1, options), '/usr/bin/env', '-i', ...envArgs(options.env ?? {}), ...argv],
         options.timeoutMs ?? 30_000,
       ),
+    processes: () => processesInPidNamespaceOf(pid1),
     waitForListen: async (port, timeoutMs = 20_000) => {
       const deadline = Date.now() + timeoutMs;
-      while (!isListening(hostPid, port)) {
+      while (!isListening(pid1, port)) {
         if (unshare.exitCode !== null) throw new Error(`sandbox exited: ${output()}`);
         if (Date.now() > deadline) throw new Error(`nothing listens on ${port} after ${timeoutMs} ms: ${output()}`);
         await sleep(50);
@@ -251,7 +309,7 @@ export async function startSandbox(spec: SandboxSpec): Promise<Sandbox> {
     forward: (port) =>
       new Promise((resolve, reject) => {
         const server = net.createServer((socket) => {
-          const remote = dialInNetns(hostPid, port);
+          const remote = dialInNetns(pid1, port);
           socket.pipe(remote).pipe(socket);
           socket.on('error', () => remote.destroy());
           remote.on('error', () => socket.destroy());
@@ -267,7 +325,6 @@ export async function startSandbox(spec: SandboxSpec): Promise<Sandbox> {
       }),
     stop: async () => {
       for (const server of servers) server.close();
-      // --kill-child: PID 1 of the namespace gets SIGKILL, which kills every process in it
       await cleanup();
     },
   };
