@@ -97,7 +97,6 @@ export const SCENARIOS = {
     container: 'api',
     appFile: '/app/main.py',
     breakpointLine: 9,
-    emulatorGap: 'needs the `fastapi` command (fastapi-cli), which Debian does not package',
   }),
   'flask-debug': scenario({
     id: 'flask-debug',

@@ -11,6 +11,7 @@ describe('test/manifests', () => {
     const objects = readManifest(join(MANIFEST_DIR, file));
     const namespaces = objects.filter((o) => o.kind === 'Namespace');
     expect(namespaces).toHaveLength(1);
+    expect(namespaces[0]?.metadata.labels).toEqual({ 'wand-test': 'scenario' });
     const ns = namespaces[0]?.metadata.name;
     for (const o of objects.filter((o) => o.kind !== 'Namespace')) expect(`${o.kind}/${o.metadata.namespace}`).toBe(`${o.kind}/${ns}`);
   });
