@@ -27,6 +27,9 @@ async function handler(args: PodsArgs): Promise<void> {
   const listed: PodProcesses[] = args['with-pids']
     ? await discoverProcesses(kubectl, pods, { container: args.container, agentSource: loadAgentSource() })
     : [];
+  for (const entry of listed) {
+    if (entry.pod.spec.containers.length > 1 && !args.container) process.stderr.write(`${entry.pod.metadata.name}: ${entry.containerNote}\n`);
+  }
   if (args.output === 'json') {
     process.stdout.write(`${JSON.stringify(podsDocument(pods, listed, args['with-pids']), null, 2)}\n`);
     return;

@@ -79,7 +79,12 @@ async function discoverInCandidates(kubectl: Kubectl, pod: Pod, candidates: stri
   if (choice.kind === 'chosen') {
     return found(pod, choice, lists[candidates.indexOf(choice.container)] as ListResult);
   }
-  if (choice.kind === 'ambiguous') return failed(pod, null, choice.note, new ContainerChoiceNeeded(pod.metadata.name, choice.note, choice.candidates));
+  if (choice.kind === 'ambiguous') {
+    // Like kubectl's own default: the first container (of those running Python), said out loud.
+    const first = choice.candidates[0];
+    const note = `${choice.note}; using "${first}", the first — pick another with -c`;
+    return found(pod, { kind: 'chosen', container: first, reason: 'python', note }, lists[candidates.indexOf(first)] as ListResult);
+  }
   const note = choice.kind === 'none' ? choice.note : 'no container runs Python';
   const firstError = lists.find((l) => l instanceof Error);
   return failed(pod, null, note, firstError ?? new NoPython(pod.metadata.name, candidates.join(', ')));

@@ -31,7 +31,7 @@ const BASE_PACKAGES = [
 
 /** Debian testing has no fastapi-cli: this shim gives `fastapi dev` the real process tree. */
 const FASTAPI_CLI_SHIM = `#!/usr/bin/python3
-import sys, uvicorn
+import os, sys, uvicorn
 def main():
     args = sys.argv[1:]
     if not args or args[0] not in ("dev", "run") or len(args) < 2:
@@ -39,7 +39,7 @@ def main():
     mode, module = args[0], args[1].removesuffix(".py").replace("/", ".")
     opts = dict(zip(args[2::2], args[3::2]))
     uvicorn.run(f"{module}:app", host=opts.get("--host", "127.0.0.1"),
-                port=int(opts.get("--port", "8000")), reload=(mode == "dev"))
+                port=int(opts.get("--port", "8000")), reload=(mode == "dev"), app_dir=os.getcwd())
 if __name__ == "__main__":
     main()
 `;
