@@ -2,7 +2,7 @@
  * The namespace pod runtime against real processes: Debian root filesystem with Python 3.14, real
  * network/PID/mount namespaces. Needs root and the image at /var/cache/wand-probe/root.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -334,6 +334,15 @@ describeIfRoot('namespace pod runtime', () => {
     expect(Date.now() - t0).toBeLessThan(5000); // uvicorn handles SIGTERM: no need to wait for the grace period
     expect(statuses.updates.at(-1)?.state).toMatchObject({ state: 'terminated', exitCode: 0, reason: 'Completed' });
   });
+  it('reports the CPU of a busy container', async () => {
+    const spec = pod([container({ argv: ['python3', '-c', 'while True: pass'] }), container({ name: 'idle', argv: ['sleep', 'infinity'] })]);
+    await rt.startPod(spec, () => {});
+    await new Promise((r) => setTimeout(r, 300));
+    const usage = await rt.usage(spec.uid);
+    expect(usage.app.cpuNanoCores).toBeGreaterThan(0.5e9);
+    expect(usage.idle.cpuNanoCores).toBeLessThan(0.1e9);
+    await rt.stopPod(spec.uid, 0);
+  });
 });
 
 describeIfRoot('namespace pod runtime cleanup', () => {
@@ -361,5 +370,27 @@ describeIfRoot('namespace pod runtime cleanup', () => {
     expect(tracesOf(stateDir, netns)).toEqual([]);
     expect(fs.readdirSync(stateDir)).toEqual([]);
     fs.rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('takes the whole pod down when the runtime process dies without shutdown()', async () => {
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wand-rt-crash-'));
+    const script = path.join(stateDir, '..', `${path.basename(stateDir)}.ts`);
+    fs.writeFileSync(script, [
+      `import { createNamespaceRuntime } from ${JSON.stringify(path.join(__dirname, 'runtime'))};`,
+      `const rt = createNamespaceRuntime({ stateDir: ${JSON.stringify(stateDir)} });`,
+      `rt.startPod(${JSON.stringify(pod([container()], { shareProcessNamespace: false }))}, () => {})`,
+      `  .then(() => rt.startPod(${JSON.stringify(pod([container()], { shareProcessNamespace: true }))}, () => {}))`,
+      `  .then(() => console.log('started'));`,
+    ].join('\n'));
+    // one process (the tsx CLI would run the script in a child of its own)
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: path.join(__dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('started') && resolve(null)));
+    expect(tracesOf(stateDir, []).length).toBeGreaterThan(0);
+    process.kill(child.pid!, 'SIGKILL');
+    await waitUntil(() => tracesOf(stateDir, []).length === 0, 5000, 'the pods to die with the runtime').catch((err) => {
+      throw new Error(`${err.message}: ${tracesOf(stateDir, []).join('; ')}`);
+    });
+    fs.rmSync(stateDir, { recursive: true, force: true });
+    fs.rmSync(script, { force: true });
   });
 });

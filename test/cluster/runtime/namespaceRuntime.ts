@@ -2,7 +2,7 @@
  * PodRuntime on plain Linux namespaces (util-linux setpriv/unshare/nsenter + overlayfs).
  *
  * Process layout of a pod (host view):
- *   holder:        setpriv --pdeathsig KILL unshare --net --uts --ipc --mount --fork [--pid] → sh (reaper)
+ *   holder:        setpriv --pdeathsig KILL unshare --net --uts --ipc --mount --pid --fork → sh (reaper)
  *   forwarder:     setpriv --pdeathsig KILL nsenter -t <holder> -n → node forwarder.js
  *   per container: setpriv --pdeathsig KILL nsenter -t <holder> -n -u -i -m [-p]
  *                    → unshare --mount [--pid --fork] --root=<overlay> …  → the container's command
@@ -16,7 +16,7 @@ import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ChildWatcher, cpuNanoCores, processTree, readProcessTable, runsBeyond, signalAll } from './procfs';
+import { ChildWatcher, cpuNanoCores, processTree, readProcessTable, runsBeyond, signalAll, type ProcessTable } from './procfs';
 import {
   assertOverlaySafe,
   commandStartError,
@@ -123,9 +123,9 @@ function assertSafeName(kind: string, name: string): void {
   if (!SAFE_NAME.test(name)) throw new Error(`invalid ${kind} for the pod runtime: ${JSON.stringify(name)}`);
 }
 
-/** Kubernetes truncates the pod name to a 63-character host name */
+/** Kubernetes truncates the pod name to a 63-character host name; never an option for hostname(1) */
 function hostnameOf(podName: string): string {
-  return podName.slice(0, 63).replace(/[-.]+$/, '') || 'pod';
+  return podName.slice(0, 63).replace(/^[-.]+|[-.]+$/g, '') || 'pod';
 }
 
 function runQuietly(file: string, args: string[]): Promise<void> {
@@ -288,11 +288,11 @@ class NamespaceRuntime implements PodRuntime {
     fs.mkdirSync(path.join(pod.dir, 'logs'), { recursive: true });
     const fstab = path.join(pod.dir, 'pod.fstab');
     fs.writeFileSync(fstab, renderFstab(preparePodDev(path.join(pod.dir, 'dev'))));
-    // the holder is PID 1 of a shared PID namespace: like pause it must reap orphans, which a shell
-    // waiting on a child does (Node only waits for its own children)
+    // the holder is PID 1 of its own PID namespace, as pause is: its death takes its sleep along, and
+    // when the containers share that namespace it reaps orphans as a shell waiting on a child does
     const holder = this.spawnSandboxProcess(pod,
-      [this.tools.unshare, '--net', '--uts', '--ipc', '--mount', '--propagation', 'private', '--fork', '--kill-child',
-        ...(pod.spec.shareProcessNamespace ? ['--pid'] : []), '--', '/bin/sh', '-c', 'while :; do sleep infinity & wait; done']);
+      [this.tools.unshare, '--net', '--uts', '--ipc', '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child',
+        '--', '/bin/sh', '-c', 'while :; do sleep infinity & wait; done']);
     const nsPid = await this.childOf(holder);
     if (!nsPid) throw new Error('pod sandbox exited');
     pod.nsPid = nsPid;
@@ -440,7 +440,7 @@ class NamespaceRuntime implements PodRuntime {
   }
 
   /** the container's process tree plus the processes exec'd into it (not their host-side nsenter) */
-  private containerProcesses(pod: Pod, name: string, run: ContainerRun, table: ReturnType<typeof readProcessTable>): number[] {
+  private containerProcesses(pod: Pod, name: string, run: ContainerRun, table: ProcessTable): number[] {
     const launchers = [...pod.execs].filter((e) => e.container === name).map((e) => e.proc.pid ?? -1);
     return processTree(table, [...(run.hostPid ? [run.hostPid] : []), ...launchers]).filter((pid) => !launchers.includes(pid));
   }

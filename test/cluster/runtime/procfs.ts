@@ -101,7 +101,7 @@ export class ChildWatcher {
   private timer: NodeJS.Timeout | null = null;
 
   /** resolves null when `gaveUp()` turns true (the parent exited) or after timeoutMs */
-  childOf(parent: number, gaveUp: () => boolean, ready: (pid: number) => boolean, timeoutMs = 5000): Promise<number | null> {
+  childOf(parent: number, gaveUp: () => boolean, ready: (pid: number) => boolean, timeoutMs = 30_000): Promise<number | null> {
     return new Promise((resolve) => {
       this.waiters.push({ parent, ready, resolve, gaveUp, deadline: Date.now() + timeoutMs });
       this.timer ??= setTimeout(() => this.tick(), 0);
