@@ -135,8 +135,39 @@ export interface StackResult {
   threads: ThreadStack[];
 }
 
-export type AgentRequest = ListRequest | InjectRequest | ExecCodeRequest | StackRequest;
-export type AgentResult = ListResult | InjectResult | ExecCodeResult | StackResult;
+/** `kubectl wand doctor`: every fact that decides whether each process can be debugged. */
+export interface DoctorRequest {
+  op: 'doctor';
+  pids: number[];
+}
+export interface DoctorFacts {
+  pid: number;
+  /** false when no such process (every other field is then null/false) */
+  exists: boolean;
+  isPython: boolean;
+  /** "3.14.0" from the process's interpreter binary; null when not Python or unknown */
+  python: string | null;
+  /** the build supports remote debugging (sys.is_remote_debug_enabled() without the env switch); null when unknown */
+  remoteDebugBuild: boolean | null;
+  /** why remote debugging is switched off in this process (environment, -X option), else null */
+  remoteDebugDisabled: string | null;
+  /** why the kernel will refuse to trace it (uids, capabilities, Yama), else null */
+  traceDenied: string | null;
+  /** the debugpy the process would import (asked of its interpreter with its environment and cwd); null when not Python */
+  debugpy: { version: string | null; path: string | null; error: string | null } | null;
+  /** the directory the injected script would go to (created and removed), or why none; null when not Python */
+  writableDir: { path: string | null; error: string | null } | null;
+  /** a debugpy listener that already serves this process (adapter's port), else null */
+  debugpyPort: number | null;
+}
+export interface DoctorResult {
+  op: 'doctor';
+  capabilities: Capabilities;
+  processes: DoctorFacts[];
+}
+
+export type AgentRequest = ListRequest | InjectRequest | ExecCodeRequest | StackRequest | DoctorRequest;
+export type AgentResult = ListResult | InjectResult | ExecCodeResult | StackResult | DoctorResult;
 
 /** Error codes the agent reports; the CLI maps each to one line plus a remedy. */
 export type AgentErrorCode =
