@@ -253,7 +253,9 @@ describeIfRoot('namespace pod runtime', () => {
     expect(outputOf(await execIn(rt, spec.uid, ['env']))).toBe('PATH=/usr/bin:/bin\nGREETING=hi there\n');
     const main = outputOf(await execIn(rt, spec.uid, ['sh', '-c', 'stat -c %u /proc/1; tr "\\0" "\\n" < /proc/1/environ | sort; readlink /proc/1/cwd; stat -c %a /tmp']));
     expect(main).toBe('1000\nGREETING=hi there\nPATH=/usr/bin:/bin\n/srv/app\n1777\n');
-    // same uid, no CAP_SYS_PTRACE: remote_exec still works, as in a pod with runAsUser
+    // same uid, no CAP_SYS_PTRACE: remote_exec still works, as in a pod with runAsUser. Once the server
+    // is up: a script registered while the target interpreter still initialises may never run.
+    await httpGetWhenUp(rt, spec.uid, 8000);
     await execIn(rt, spec.uid, ['python3', '-c', 'open("/tmp/inject.py", "w").write("import os; open(\'/tmp/injected\', \'w\').write(str(os.getuid()))")']);
     expect((await execIn(rt, spec.uid, ['python3', '-c', 'import sys; sys.remote_exec(1, "/tmp/inject.py")'])).outcome).toEqual({ exitCode: 0 });
     await waitUntil(async () => (await execIn(rt, spec.uid, ['cat', '/tmp/injected'])).stdout === '1000', 10_000, 'the injected script');
@@ -339,7 +341,7 @@ describeIfRoot('namespace pod runtime', () => {
     await rt.startPod(spec, () => {});
     await new Promise((r) => setTimeout(r, 300));
     const usage = await rt.usage(spec.uid);
-    expect(usage.app.cpuNanoCores).toBeGreaterThan(0.5e9);
+    expect(usage.app.cpuNanoCores).toBeGreaterThan(0.1e9); // a whole core when the host is idle
     expect(usage.idle.cpuNanoCores).toBeLessThan(0.1e9);
     await rt.stopPod(spec.uid, 0);
   });
