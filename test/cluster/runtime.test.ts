@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { createNamespaceRuntime } from './runtime';
+import { commandStartError, resolveInRoot } from './runtime/rootfs';
 import type { ContainerSpec, ContainerStatusUpdate, ExecOutcome, PodRuntime, PodSpecForRuntime } from './runtime';
 
 const IMAGE = '/var/cache/wand-probe/root';
@@ -122,6 +123,36 @@ function tracesOf(dir: string, netnsInodes: string[]): string[] {
   if (execFileSync('findmnt', ['-rn', '-o', 'TARGET,SOURCE,OPTIONS']).toString().includes(dir)) traces.push('findmnt lists the state dir');
   return traces;
 }
+
+describe('paths inside an image root', () => {
+  let root: string;
+  beforeAll(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'wand-rootfs-'));
+    fs.mkdirSync(path.join(root, 'usr/bin'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'etc/alternatives'), { recursive: true });
+    fs.symlinkSync('usr/bin', path.join(root, 'bin'));
+    fs.writeFileSync(path.join(root, 'usr/bin/mawk'), '', { mode: 0o755 });
+    fs.writeFileSync(path.join(root, 'usr/bin/data'), '', { mode: 0o644 });
+    fs.symlinkSync('/usr/bin/mawk', path.join(root, 'etc/alternatives/awk'));
+    fs.symlinkSync('/etc/alternatives/awk', path.join(root, 'usr/bin/awk'));
+    fs.symlinkSync('/etc', path.join(root, 'usr/bin/escape'));
+  });
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('follows symlinks as a chrooted process would, absolute ones staying inside the root', () => {
+    expect(resolveInRoot(root, '/bin/awk')).toBe('/usr/bin/mawk');
+    expect(resolveInRoot(root, '/bin/escape/../../../etc/passwd')).toBe('/etc/passwd');
+    expect(resolveInRoot(root, '/bin/missing/dir')).toBe('/usr/bin/missing/dir');
+  });
+
+  it('finds commands through PATH, relative to the working directory, and only when executable', () => {
+    expect(commandStartError(root, 'awk', { PATH: '/bin' }, '/')).toBeNull();
+    expect(commandStartError(root, './bin/awk', {}, '/')).toBeNull();
+    expect(commandStartError(root, 'data', { PATH: '/usr/bin' }, '/')).toMatch(/exec: "data": executable file not found in \$PATH/);
+    expect(commandStartError(root, 'awk', { PATH: '/sbin' }, '/')).toMatch(/executable file not found/);
+    expect(commandStartError(root, '/opt/tool', { PATH: '/bin' }, '/')).toMatch(/exec: "\/opt\/tool": stat \/opt\/tool: no such file or directory/);
+  });
+});
 
 describeIfRoot('namespace pod runtime', () => {
   let stateDir: string;
