@@ -9,6 +9,7 @@ import type { PodProcesses } from '../kube/discover';
 import { discoverPod } from '../kube/discover';
 import { KubeError } from '../kube/errors';
 import type { Kubectl } from '../kube/kubectl';
+import type { Target } from '../kube/targets';
 import type { Pod } from '../kube/types';
 import { chooseProcesses, choosePod, describeChoice, sortCandidates, type PodSummary } from '../select/choose';
 import { formatAge, toPodSummary } from '../select/pod-status';
@@ -27,6 +28,7 @@ export interface ChooseFlags extends GlobalFlags, TargetFlags {
 export interface ChosenPod {
   kubectl: Kubectl;
   namespace: string;
+  target: Target;
   pod: Pod;
   /** every pod of the target, for following a replacement later */
   pods: Pod[];
@@ -49,7 +51,7 @@ function podLabel(p: PodSummary): string {
 }
 
 export async function choosePodOf(flags: ChooseFlags): Promise<ChosenPod> {
-  const { kubectl, namespace, pods } = await resolveTarget(flags);
+  const { kubectl, namespace, target, pods } = await resolveTarget(flags);
   const summaries = pods.map(toPodSummary);
   let choice = choosePod(summaries, { name: flags.pod });
   if ('error' in choice) throw new ChoiceError(choice.message, flags.pod ? 'choose one of the pods of the target with --pod NAME' : `check the pods with: kubectl get pods -n ${namespace}`);
@@ -58,7 +60,7 @@ export async function choosePodOf(flags: ChooseFlags): Promise<ChosenPod> {
     choice = { ...choice, chosen: picked, reason: `pod ${picked.name} (chosen)` };
   }
   const pod = pods.find((p) => p.metadata.name === choice.chosen.name) as Pod;
-  return { kubectl, namespace, pod, pods, reason: choice.reason };
+  return { kubectl, namespace, target, pod, pods, reason: choice.reason };
 }
 
 function processLabel(p: ClassifiedProcess): string {

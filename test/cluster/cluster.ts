@@ -37,8 +37,10 @@ export interface TestCluster {
   pods(namespace: string, labelSelector?: string): Pod[];
   deletePod(namespace: string, name: string, graceSeconds?: number): void;
   killContainer(namespace: string, pod: string, container: string): Promise<void>;
-  /** cut every live exec and port-forward connection of a pod */
-  dropConnections(pod: string): void;
+  /** cut the pod's live exec and/or port-forward connections; returns how many */
+  dropConnections(pod: string, type?: 'exec' | 'portforward'): number;
+  /** host directory behind a pod volume (tests edit configMap files there to trigger reloads) */
+  volumeDir(namespace: string, pod: string, volume: string): string;
   stop(): Promise<void>;
 }
 
@@ -84,7 +86,16 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
       if (!found) throw new Error(`pod ${namespace}/${pod} not found`);
       await runtime.killContainer(found.metadata.uid, container);
     },
-    dropConnections: (pod) => api.sessions.dropAll(pod),
+    dropConnections(pod, type) {
+      const victims = api.sessions.list(pod).filter((e) => type === undefined || e.type === type);
+      for (const e of victims) e.session.destroy();
+      return victims.length;
+    },
+    volumeDir(namespace, pod, volume) {
+      const found = store.get('Pod', namespace, pod);
+      if (!found) throw new Error(`pod ${namespace}/${pod} not found`);
+      return path.join(stateDir, 'volumes', found.metadata.uid, volume);
+    },
     async stop() {
       await api.close();
       await runtime.shutdown();

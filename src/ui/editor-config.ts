@@ -1,0 +1,96 @@
+/**
+ * What the editor needs to attach: a VS Code launch configuration (one per debugpy listener, plus a
+ * compound when several workers were injected), and merging it into .vscode/launch.json.
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+
+export interface AttachTarget {
+  pid: number;
+  localPort: number;
+}
+
+export interface LaunchConfiguration {
+  name: string;
+  type: 'debugpy';
+  request: 'attach';
+  connect: { host: string; port: number };
+  pathMappings: Array<{ localRoot: string; remoteRoot: string }>;
+  justMyCode: boolean;
+}
+
+export interface Compound {
+  name: string;
+  configurations: string[];
+}
+
+export interface LaunchSnippet {
+  configurations: LaunchConfiguration[];
+  compounds: Compound[];
+}
+
+export function launchSnippet(opts: { pod: string; targets: AttachTarget[]; remoteRoot: string; justMyCode: boolean }): LaunchSnippet {
+  const configurations = opts.targets.map((t): LaunchConfiguration => ({
+    name: `wand: ${opts.pod} PID ${t.pid}`,
+    type: 'debugpy',
+    request: 'attach',
+    connect: { host: '127.0.0.1', port: t.localPort },
+    pathMappings: [{ localRoot: '${workspaceFolder}', remoteRoot: opts.remoteRoot }],
+    justMyCode: opts.justMyCode,
+  }));
+  const compounds = configurations.length > 1 ? [{ name: `wand: ${opts.pod} (all workers)`, configurations: configurations.map((c) => c.name) }] : [];
+  return { configurations, compounds };
+}
+
+/** launch.json allows comments and trailing commas (JSONC): strip them before parsing. */
+export function parseJsonc(text: string): unknown {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      out += c;
+      if (c === '\\') out += text[++i] ?? '';
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++;
+      out += '\n';
+    } else if (c === '/' && text[i + 1] === '*') {
+      i = text.indexOf('*/', i + 2) + 1 || text.length;
+    } else {
+      out += c;
+    }
+  }
+  return JSON.parse(out.replace(/,(\s*[}\]])/g, '$1'));
+}
+
+interface LaunchFile {
+  version?: string;
+  configurations?: Array<{ name?: string }>;
+  compounds?: Array<{ name?: string }>;
+  [key: string]: unknown;
+}
+
+/** Replaces our earlier entries (same names) and keeps everything else. */
+export function mergeLaunch(existing: LaunchFile, snippet: LaunchSnippet): LaunchFile {
+  const names = new Set([...snippet.configurations, ...snippet.compounds].map((c) => c.name));
+  const keep = <T extends { name?: string }>(items: T[] | undefined) => (items ?? []).filter((c) => !c.name || !names.has(c.name));
+  return {
+    ...existing,
+    version: existing.version ?? '0.2.0',
+    configurations: [...keep(existing.configurations), ...snippet.configurations],
+    ...(snippet.compounds.length > 0 || existing.compounds ? { compounds: [...keep(existing.compounds), ...snippet.compounds] } : {}),
+  };
+}
+
+/** Writes or merges the snippet into launch.json; `target` is the file or its folder. */
+export async function writeLaunchJson(target: string, snippet: LaunchSnippet): Promise<string> {
+  const file = target.endsWith('.json') ? target : path.join(target, 'launch.json');
+  const existing = existsSync(file) ? (parseJsonc(await fs.readFile(file, 'utf8')) as LaunchFile) : {};
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, `${JSON.stringify(mergeLaunch(existing, snippet), null, 2)}\n`);
+  return file;
+}

@@ -1,0 +1,214 @@
+/**
+ * `kubectl wand debug` end to end: the real plugin injects debugpy into live apps on the test
+ * cluster, forwards the port, and a real DAP client stops on a breakpoint through it.
+ */
+import { existsSync, promises as fs, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { attachAndHitBreakpoint } from './support/dap';
+import { SCENARIOS, type Scenario, type ScenarioId } from './support/apps';
+import { httpGetInPod } from './support/http-in-pod';
+import { e2eAvailable, startWandEnv, type WandChild, type WandEnv } from './support/wand-env';
+
+const run = e2eAvailable() ? describe : describe.skip;
+jest.setTimeout(180_000);
+
+const ATTACH: ScenarioId[] = [
+  'fastapi-uvicorn-reload',
+  'flask-debug',
+  'gunicorn-2-workers',
+  'django-runserver',
+  'slim-nonroot',
+  'knative',
+  'two-container/plain',
+  'blocked-main',
+];
+
+/** A debugpy to copy into the slim image: the full image's own (Debian vendors pydevd inside it). */
+function localDebugpyDir(): string {
+  const cache = process.env.WAND_IMAGE_CACHE ?? '/var/cache/kubectl-wand/images';
+  for (const key of readdirSync(cache)) {
+    const dir = path.join(cache, key, 'wand-test_python_3.14', 'usr/lib/python3/dist-packages');
+    if (existsSync(path.join(dir, 'debugpy', '__init__.py'))) return dir;
+  }
+  throw new Error('no debugpy in the cached test images');
+}
+
+interface ReadyEvent {
+  event: string;
+  namespace: string;
+  pod: string;
+  container: string;
+  targets: Array<{ pid: number; localPort: number; remotePort: number; reused: boolean }>;
+  remoteRoot: string;
+}
+
+run('kubectl wand debug', () => {
+  let env: WandEnv;
+  const children: WandChild[] = [];
+
+  beforeAll(async () => {
+    env = await startWandEnv([...new Set(ATTACH.map((id) => SCENARIOS[id].manifest))]);
+    await env.waitServing([...new Set(ATTACH.map((id) => SCENARIOS[id].namespace))], 8000);
+  });
+  afterEach(async () => {
+    for (const c of children.splice(0)) {
+      if (c.child.exitCode === null) c.child.kill('SIGKILL');
+    }
+  });
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  function startDebug(s: Scenario, extra: string[] = []): WandChild {
+    const child = env.spawnWand(['debug', `svc/${s.service}`, '-n', s.namespace, '-o', 'json', '--local-port', '0', ...extra]);
+    children.push(child);
+    return child;
+  }
+
+  async function ready(child: WandChild, kind = 'ready', timeoutMs = 60_000): Promise<ReadyEvent> {
+    return (await child.nextEvent((e) => e.event === kind, timeoutMs)) as unknown as ReadyEvent;
+  }
+
+  const request = (s: Scenario, pod: string) => httpGetInPod(['-n', s.namespace], pod, s.container, s.url, { timeoutMs: 60_000 });
+
+  /** With several workers a request may land on one without a client: retry until one stops. */
+  async function requestUntilStopped(s: Scenario, pod: string): Promise<string> {
+    for (let i = 0; i < 20; i++) {
+      const pending = request(s, pod);
+      const quick = await Promise.race([pending.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 3000))]);
+      if (!quick) return pending;
+    }
+    throw new Error('no request stopped on the breakpoint');
+  }
+
+  async function hitBreakpoint(s: Scenario, ev: ReadyEvent, target = ev.targets[0]) {
+    return attachAndHitBreakpoint({
+      port: target.localPort,
+      file: s.appFile,
+      line: s.breakpointLine,
+      evaluate: s.evaluate,
+      timeoutMs: 30_000,
+      trigger: () => (ev.targets.length > 1 ? requestUntilStopped(s, ev.pod) : request(s, ev.pod)),
+    });
+  }
+
+  async function stopSession(child: WandChild): Promise<number> {
+    const started = Date.now();
+    child.child.kill('SIGINT');
+    const code = await child.exited;
+    expect(Date.now() - started).toBeLessThan(2500);
+    return code;
+  }
+
+  test.each(['fastapi-uvicorn-reload', 'flask-debug', 'django-runserver', 'knative', 'two-container/plain'] as const)(
+    '%s: stops on the breakpoint through the forwarded port',
+    async (id) => {
+      const s = SCENARIOS[id];
+      const child = startDebug(s);
+      const ev = await ready(child);
+      expect(ev.namespace).toBe(s.namespace);
+      expect(ev.container).toBe(s.container);
+      expect(ev.targets).toHaveLength(1);
+      expect(ev.remoteRoot).toBe('/app');
+      const hit = await hitBreakpoint(s, ev);
+      expect(hit.stoppedLine).toBe(s.breakpointLine);
+      expect(hit.evaluated).toBe(s.expectedValue);
+      expect(hit.requestCompleted).toBe(true);
+      expect(await stopSession(child)).toBe(0);
+      expect(child.lines.map((l) => JSON.parse(l).event)).toContain('stopped');
+      expect(child.stderr()).toMatch(/debugpy keeps listening/);
+    },
+  );
+
+  test('gunicorn with 2 workers: every worker injected on its own port; each stops', async () => {
+    const s = SCENARIOS['gunicorn-2-workers'];
+    const child = startDebug(s);
+    const ev = await ready(child);
+    expect(ev.targets).toHaveLength(2);
+    expect(ev.targets.map((t) => t.remotePort).sort()).toEqual([5679, 5680]);
+    for (const target of ev.targets) {
+      const hit = await hitBreakpoint(s, ev, target);
+      expect(hit.evaluated).toBe(s.expectedValue);
+    }
+    expect(await stopSession(child)).toBe(0);
+  });
+
+  test('slim image without debugpy, app as non-root: debugpy is copied in', async () => {
+    const s = SCENARIOS['slim-nonroot'];
+    const child = startDebug(s, ['--debugpy-from', localDebugpyDir()]);
+    const ev = await ready(child);
+    const hit = await hitBreakpoint(s, ev);
+    expect(hit.evaluated).toBe(s.expectedValue);
+    expect(await stopSession(child)).toBe(0);
+  });
+
+  test('reload: the new worker is re-injected and stops on the breakpoint', async () => {
+    const s = SCENARIOS['fastapi-uvicorn-reload'];
+    const child = startDebug(s);
+    const ev = await ready(child);
+    const file = path.join(env.cluster.volumeDir(s.namespace, ev.pod, 'src'), path.basename(s.appFile));
+    const source = await fs.readFile(file, 'utf8');
+    await fs.writeFile(file, `${source}\n# touched by the reload test\n`);
+    const again = (await child.nextEvent((e) => e.event === 'reinjected', 30_000)) as unknown as ReadyEvent;
+    expect(again.targets[0].pid).not.toBe(ev.targets[0].pid);
+    const hit = await hitBreakpoint(s, again);
+    expect(hit.evaluated).toBe(s.expectedValue);
+    expect(await stopSession(child)).toBe(0);
+  });
+
+  test('a dropped port-forward is restored', async () => {
+    const s = SCENARIOS['flask-debug'];
+    const child = startDebug(s);
+    const ev = await ready(child);
+    expect(env.cluster.dropConnections(ev.pod, 'portforward')).toBeGreaterThan(0);
+    await child.nextEvent((e) => e.event === 'forward-restored', 10_000);
+    const hit = await hitBreakpoint(s, ev);
+    expect(hit.evaluated).toBe(s.expectedValue);
+    expect(await stopSession(child)).toBe(0);
+  });
+
+  test('pod deleted: the session moves to the replacement pod', async () => {
+    const s = SCENARIOS['knative'];
+    const child = startDebug(s);
+    const ev = await ready(child);
+    env.cluster.deletePod(s.namespace, ev.pod, 1);
+    const moved = (await child.nextEvent((e) => e.event === 'reconnected', 90_000)) as unknown as ReadyEvent;
+    expect(moved.pod).not.toBe(ev.pod);
+    const hit = await hitBreakpoint(s, moved);
+    expect(hit.evaluated).toBe(s.expectedValue);
+    expect(await stopSession(child)).toBe(0);
+  });
+
+  test('a blocked main thread is explained with its stack', async () => {
+    const s = SCENARIOS['blocked-main'];
+    const r = await env.wand(['debug', `svc/${s.service}`, '-n', s.namespace, '--timeout', '2', '--local-port', '0']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/did not run Python code in time — its main thread is blocked in/);
+    expect(r.stderr).toMatch(/wait/);
+    expect(r.stderr).toMatch(/^hint: .*request/m);
+    const body = await httpGetInPod(['-n', s.namespace], env.podName(s.namespace), s.container, s.url);
+    expect(body).toMatch(/42/);
+  });
+
+  test('Ctrl-C leaves no process or file behind', async () => {
+    const s = SCENARIOS['flask-debug'];
+    const child = startDebug(s);
+    const ev = await ready(child);
+    expect(await stopSession(child)).toBe(0);
+    const tmp = await env.kubectl(['exec', '-n', s.namespace, ev.pod, '-c', s.container, '--', 'python3', '-c',
+      'import os; print("\\n".join(n for n in os.listdir("/tmp") if n.startswith("wand-") and not n.startswith("wand-debugpy-")))']);
+    expect(tmp.stdout.trim()).toBe('');
+    const procs = await env.kubectl(['exec', '-n', s.namespace, ev.pod, '-c', s.container, '--', 'python3', '-c',
+      'import os; print([open(f"/proc/{p}/cmdline").read() for p in os.listdir("/proc") if p.isdigit()])']);
+    expect(procs.stdout).not.toMatch(/wand-agent|python3\\x00-c\\x00import sys,base64/);
+    const local = await fs.readdir('/proc');
+    const forwards = local.filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return require('node:fs').readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`pod/${ev.pod}`);
+      } catch {
+        return false;
+      }
+    });
+    expect(forwards).toEqual([]);
+  });
+});
