@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attachAndHitBreakpoint } from './dap';
 import { urlopenArgv } from './http-in-pod';
-import { PROBE_ROOT, sandboxSupported, startSandbox, type Sandbox } from './rootfs-sandbox';
+import { sandboxSupported, startSandbox, type Sandbox } from './rootfs-sandbox';
+import { imageView } from './sandbox-pod';
 
 const APP = `import json
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -34,7 +35,8 @@ HTTPServer(("127.0.0.1", 8000), Handler).serve_forever()
 `;
 const BREAKPOINT_LINE = APP.split('\n').findIndex((line) => line.includes('# BREAKPOINT')) + 1;
 
-const describeIfRootfs = sandboxSupported() ? describe : describe.skip;
+const ROOT = imageView('wand-test/python:3.14').root;
+const describeIfRootfs = sandboxSupported(ROOT) ? describe : describe.skip;
 
 describeIfRootfs('attachAndHitBreakpoint (real debugpy in a rootfs sandbox)', () => {
   let appDir: string;
@@ -45,7 +47,7 @@ describeIfRootfs('attachAndHitBreakpoint (real debugpy in a rootfs sandbox)', ()
     appDir = mkdtempSync(join(tmpdir(), 'wand-dap-selftest-'));
     writeFileSync(join(appDir, 'app.py'), APP);
     sandbox = await startSandbox({
-      root: PROBE_ROOT,
+      root: ROOT,
       argv: ['python3', '-m', 'debugpy', '--listen', '127.0.0.1:5679', 'app.py'],
       workingDir: '/app',
       env: { PYTHONDONTWRITEBYTECODE: '1' },

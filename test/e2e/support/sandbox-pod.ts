@@ -1,16 +1,21 @@
 /**
  * One pod of a scenario manifest run in rootfs sandboxes (one per container, sharing the first
  * container's network namespace), to check that the manifests' commands really work in the
- * Debian-built images. The three test images are views of the one probe rootfs.
+ * Debian-built images: the emulator's own image roots when test/cluster has built them, else views
+ * of the one probe rootfs.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { imageRoot } from '../../cluster/images/images';
 import type { TestImage } from './apps';
 import { configMapData, containerArgv, effectiveUser, type Container, type KubeObject, type Workload } from './manifests';
 import { PROBE_ROOT, startSandbox, type Sandbox, type SandboxMount, type SandboxSpec } from './rootfs-sandbox';
 
-export const IMAGE_VIEWS: Record<TestImage, Pick<SandboxSpec, 'root' | 'remove' | 'links'>> = {
+type ImageView = Pick<SandboxSpec, 'root' | 'remove' | 'links'>;
+
+/** the test images as views of the probe rootfs, for when the emulator has not built its own */
+export const PROBE_VIEWS: Record<TestImage, ImageView> = {
   'wand-test/python:3.14': { root: PROBE_ROOT },
   'wand-test/python:3.14-slim': {
     root: PROBE_ROOT,
@@ -28,6 +33,26 @@ export const IMAGE_VIEWS: Record<TestImage, Pick<SandboxSpec, 'root' | 'remove' 
   },
   'wand-test/python:3.13': { root: PROBE_ROOT, links: { '/usr/bin/python3': 'python3.13' } },
 };
+
+/** the emulator's own root filesystem of `image` when it is built, else a view of the probe rootfs */
+export function imageView(image: TestImage): ImageView {
+  try {
+    const root = imageRoot(image);
+    if (existsSync(join(root, 'usr/bin/python3'))) return { root };
+  } catch {
+    // not a test image name: fall through to the error below
+  }
+  const view = PROBE_VIEWS[image];
+  if (!view) throw new Error(`no sandbox view of image ${image}`);
+  return view;
+}
+
+/** whether `command` (as a container's argv[0]) resolves to an executable in the image */
+export function imageHasCommand(image: TestImage, command: string): boolean {
+  const view = imageView(image);
+  const candidates = command.includes('/') ? [command] : ['/usr/local/bin', '/usr/bin', '/bin'].map((d) => `${d}/${command}`);
+  return candidates.some((c) => !view.remove?.includes(c) && existsSync(join(view.root, c)));
+}
 
 export interface SandboxContainer {
   sandbox: Sandbox;
@@ -82,8 +107,7 @@ export async function startSandboxPod(
   try {
     let netPid: number | undefined;
     for (const container of workload.spec.containers) {
-      const view = IMAGE_VIEWS[container.image as TestImage];
-      if (!view) throw new Error(`no sandbox view of image ${container.image}`);
+      const view = imageView(container.image as TestImage);
       const { uid, gid } = effectiveUser(workload.spec, container);
       const env = containerEnv(container);
       const sandbox = await startSandbox({

@@ -1,16 +1,16 @@
 /**
- * Every scenario manifest, run for real: one pod of it in rootfs sandboxes (Debian testing,
- * Python 3.14), an HTTP request from inside the pod, the process shape apps.ts claims, and the
+ * Every scenario manifest, run for real: one pod of it in rootfs sandboxes (the emulator's Debian
+ * testing images, or views of the probe rootfs), an HTTP request from inside the pod, the process shape apps.ts claims, and the
  * attach outcome — debugpy injected with sys.remote_exec into each serving process, then
- * attachAndHitBreakpoint on the recorded line. Needs root and the probe rootfs; skipped otherwise.
+ * attachAndHitBreakpoint on the recorded line. Needs root and a root filesystem; skipped otherwise.
  */
 import { join } from 'node:path';
-import { allScenarios } from './apps';
+import { allScenarios, type Scenario } from './apps';
 import { attachAndHitBreakpoint } from './dap';
 import { urlopenArgv } from './http-in-pod';
-import { readManifest, workloads } from './manifests';
-import { PROBE_ROOT, sandboxSupported, type ExecResult, type SandboxProcess } from './rootfs-sandbox';
-import { startSandboxPod, writeHostDir, type SandboxContainer, type SandboxPod } from './sandbox-pod';
+import { containerArgv, readManifest, workloads, type Workload } from './manifests';
+import { sandboxSupported, type ExecResult, type SandboxProcess } from './rootfs-sandbox';
+import { imageHasCommand, imageView, startSandboxPod, writeHostDir, type SandboxContainer, type SandboxPod } from './sandbox-pod';
 
 const DEBUGPY_PORT = 5679;
 const INJECT_DIR = '/wand-inject';
@@ -37,10 +37,19 @@ function servingProcesses(processes: SandboxProcess[]): SandboxProcess[] {
   return python.filter((p) => !helper(p) && !python.some((c) => c.ppid === p.pid && !helper(c)));
 }
 
+function readManifestWorkload(s: Scenario): Workload | undefined {
+  return workloads(readManifest(s.manifest)).find((w) => `${w.kind.toLowerCase()}/${w.name}` === s.workload);
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-const describeIfRootfs = sandboxSupported() ? describe : describe.skip;
-const runnable = allScenarios().filter((s) => s.emulatorGap === undefined);
+const BASE_ROOT = imageView('wand-test/python:3.14').root;
+const describeIfRootfs = sandboxSupported(BASE_ROOT) ? describe : describe.skip;
+// e.g. fastapi-dev needs the emulator image's `fastapi` stand-in, absent from the probe rootfs
+const runnable = allScenarios().filter((s) => {
+  const app = readManifestWorkload(s)?.spec.containers.find((c) => c.name === s.container);
+  return s.emulatorGap === undefined && app !== undefined && imageHasCommand(s.image, containerArgv(app)[0] ?? '');
+});
 
 describeIfRootfs('scenario manifests run in the Debian rootfs', () => {
   const injectDir = writeHostDir(
@@ -79,11 +88,11 @@ describeIfRootfs('scenario manifests run in the Debian rootfs', () => {
 
     beforeAll(async () => {
       const objects = readManifest(s.manifest);
-      const workload = workloads(objects).find((w) => `${w.kind.toLowerCase()}/${w.name}` === s.workload);
+      const workload = readManifestWorkload(s);
       if (!workload) throw new Error(`no ${s.workload} in ${s.manifest}`);
       pod = await startSandboxPod(objects, workload, [
         { hostPath: injectDir.path, mountPath: INJECT_DIR, readOnly: true },
-        { hostPath: join(PROBE_ROOT, 'usr/lib/python3/dist-packages/debugpy'), mountPath: `${DEBUGPY_DIR}/debugpy`, readOnly: true },
+        { hostPath: join(BASE_ROOT, 'usr/lib/python3/dist-packages/debugpy'), mountPath: `${DEBUGPY_DIR}/debugpy`, readOnly: true },
       ]);
       const container = pod.containers[s.container];
       if (!container) throw new Error(`no container ${s.container}`);
