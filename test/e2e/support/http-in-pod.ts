@@ -5,9 +5,14 @@
  */
 import { execFile } from 'node:child_process';
 
-/** prints the response body; argv: URL, timeout in seconds */
-export const URLOPEN_PY =
-  'import sys,urllib.request;sys.stdout.write(urllib.request.urlopen(sys.argv[1],timeout=float(sys.argv[2])).read().decode())';
+/** prints the response body, or one line of error and exits 1; argv: URL, timeout in seconds */
+export const URLOPEN_PY = [
+  'import sys, urllib.request',
+  'try:',
+  '    sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2])).read().decode())',
+  'except Exception as e:',
+  '    sys.exit(f"{type(e).__name__}: {e}")',
+].join('\n');
 
 export interface InPodRequestOptions {
   /** how long the request may take, e.g. while the handler sits on a breakpoint (default 60 s) */
