@@ -83,10 +83,10 @@ export async function attachAndHitBreakpoint(run: BreakpointRun): Promise<Breakp
   // Our own socket rather than start(port): start(port) leaves socket errors unhandled (a refused
   // connection throws out of the event loop and its promise never settles) and disables timeouts.
   const socket = await connect(host, run.port, ms);
-  const socketErrors: Error[] = [];
-  socket.on('error', (err) => socketErrors.push(err));
+  let socketError = '';
+  socket.on('error', (err) => (socketError = `: ${err.message}`));
   const closed = new Promise<never>((_, reject) => {
-    socket.once('close', () => reject(new Error(`debug adapter at ${host}:${run.port} closed the connection`)));
+    socket.once('close', () => reject(new Error(`debug adapter at ${host}:${run.port} closed the connection${socketError}`)));
   });
   closed.catch(() => undefined);
   const step = <T>(name: string, promise: Promise<T>): Promise<T> => within(name, ms, Promise.race([promise, closed]));
