@@ -9,6 +9,9 @@ import { hideBin } from 'yargs/helpers';
 import { version } from '../version';
 import { renderError, UsageError } from '../ui/errors';
 import { podsCommand } from './pods';
+import { execCommand } from './exec';
+import { stackCommand } from './stack';
+import { doctorCommand } from './doctor';
 
 export const SCRIPT_NAME = 'kubectl wand';
 
@@ -17,6 +20,9 @@ export function buildParser(args: string[]) {
     .scriptName(SCRIPT_NAME)
     .usage('$0 <command> [TARGET] [flags]\n\nAttach a debugger to a live Python 3.14 process in a Kubernetes pod.')
     .command(podsCommand)
+    .command(execCommand)
+    .command(stackCommand)
+    .command(doctorCommand)
     .demandCommand(1, 'Say which command to run.')
     .strictCommands()
     .strictOptions()

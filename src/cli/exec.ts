@@ -1,0 +1,158 @@
+/**
+ * `kubectl wand exec [TARGET] [--pod P] [--pid N] [-c C] (--code CODE | -f FILE | -) [--module NAME] [--timeout S]`
+ *
+ * Runs Python code inside the live process through sys.remote_exec, on its main thread (between
+ * two bytecodes of whatever it was running). What the code sees:
+ * - without --module, a fresh namespace per run: `__name__ == "__wand_exec__"` and the builtins,
+ *   nothing else, and nothing kept between runs. Everything the process has imported is one
+ *   `import` away and is the live module (sys.modules), not a copy: `import app; app.cache` reads
+ *   the application's state, and sys.path, os.getpid(), os.environ are the process's.
+ * - with --module NAME (a module the process has imported, e.g. `__main__`), the module's own
+ *   globals: names read its state, and assignments change it.
+ * Like the REPL, the repr of a final expression is printed. sys.stdout and sys.stderr are captured
+ * while the code runs (other threads' prints in that window are captured too) and come back to
+ * our stdout and stderr; nothing reaches the pod's log. An exception comes back as its traceback
+ * (exit 1). The agent compiles the code before injecting it, so a syntax error injects nothing.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import type { AgentEvent } from '../agent/contract';
+import { runAgent } from '../kube/agent-runner';
+import { color } from '../ui/colors';
+import { UsageError, WandError } from '../ui/errors';
+import { agentFailure } from '../ui/exec-errors';
+import type { ChooseFlags } from './choose-target';
+import { chooseOneProcess, printChoice } from './one-process';
+import { withGlobalFlags, withTargetFlags } from './options';
+
+interface ExecArgs extends ChooseFlags {
+  /** the second positional: only `-` (read the code from stdin) is valid */
+  stdin?: string | boolean;
+  code?: string;
+  file?: string;
+  module?: string;
+  timeout: number;
+  quiet: boolean;
+}
+
+export type CodeSource = { kind: 'code'; code: string } | { kind: 'file'; path: string } | { kind: 'stdin' };
+
+const ONE_SOURCE = 'give the code exactly one way: --code CODE, -f FILE or - (read from stdin)';
+/** Seconds the agent allows once the code started (see MIN_RUN_SECONDS in agent.py). */
+const AGENT_MIN_RUN_SECONDS = 60;
+const AGENT_MARGIN_SECONDS = 30;
+
+/** yargs hands a lone `-` positional over as '' or true. */
+function isDash(value: unknown): boolean {
+  return value === '-' || value === '' || value === true;
+}
+
+/** Which of --code, -f and `-` was given; a usage error unless exactly one. Mutates nothing. */
+export function codeSourceOf(args: Pick<ExecArgs, 'target' | 'stdin' | 'code' | 'file'>): { source: CodeSource; target: string | undefined } {
+  let target = args.target;
+  let dash = false;
+  if (args.stdin !== undefined) {
+    if (!isDash(args.stdin)) throw new UsageError(`unexpected argument "${String(args.stdin)}"`, ONE_SOURCE);
+    dash = true;
+  } else if (isDash(target)) {
+    dash = true;
+    target = undefined;
+  }
+  const given: CodeSource[] = [];
+  if (args.code !== undefined) given.push({ kind: 'code', code: args.code });
+  if (args.file !== undefined) given.push(args.file === '-' ? { kind: 'stdin' } : { kind: 'file', path: args.file });
+  if (dash) given.push({ kind: 'stdin' });
+  if (given.length !== 1) throw new UsageError(given.length === 0 ? 'no code given' : 'the code was given more than once', ONE_SOURCE);
+  return { source: given[0]!, target };
+}
+
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (chunk: string) => (text += chunk));
+    process.stdin.on('end', () => resolve(text));
+    process.stdin.on('error', reject);
+  });
+}
+
+function readCodeFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? error);
+    throw new WandError(`cannot read -f ${file}: ${why} (looked at ${path.resolve(file)})`, 'give the path of a Python file, or --code CODE, or - to read stdin');
+  }
+}
+
+async function codeOf(source: CodeSource): Promise<{ text: string; sourceName: string }> {
+  switch (source.kind) {
+    case 'code':
+      return { text: source.code, sourceName: '--code' };
+    case 'file':
+      return { text: readCodeFile(source.path), sourceName: source.path };
+    default:
+      return { text: await readStdin(), sourceName: 'stdin' };
+  }
+}
+
+function builder(y: Argv): Argv<ExecArgs> {
+  return withGlobalFlags(withTargetFlags(y))
+    .positional('stdin', { describe: '- reads the code from stdin' })
+    .option('code', { type: 'string', describe: 'The Python code to run' })
+    .option('file', { alias: 'f', type: 'string', describe: 'Run the code in this file (- for stdin)' })
+    .option('module', { type: 'string', describe: "Run in this imported module's namespace (e.g. __main__) to read or change its globals" })
+    .option('pod', { type: 'string', describe: 'Run in this pod of the target (default: the newest ready one)' })
+    .option('pid', { type: 'number', describe: 'Run in this process (default: the worker that serves requests)' })
+    .option('timeout', { type: 'number', default: 30, describe: "Seconds to wait for the process's main thread to start the code" })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Do not print which pod and process were chosen' })
+    .check((args) => {
+      if (!(args.timeout > 0)) throw new UsageError('--timeout must be a positive number of seconds');
+      if (args.pid !== undefined && !(Number.isInteger(args.pid) && args.pid > 0)) throw new UsageError('--pid must be a process ID (a positive whole number)');
+      return true;
+    })
+    .example("$0 exec svc/api --code 'import os; print(os.getpid())'", 'Run one line in the worker behind a Service')
+    .example('$0 exec deploy/web -f snippet.py', 'Run a file')
+    .example("echo 'config.DEBUG' | $0 exec deploy/web --module app -", 'Read a module global (code from stdin)') as Argv<ExecArgs>;
+}
+
+/** Says once, after a moment, that the main thread has not picked the code up yet. */
+function waitingNotice(pid: number): (event: AgentEvent) => void {
+  let said = false;
+  return (event) => {
+    if (event.event !== 'waiting' || said || event.seconds < 2) return;
+    said = true;
+    const where = event.blockedIn ? ` (it is blocked in ${event.blockedIn})` : '';
+    process.stderr.write(`${color.dim(`waiting for the main thread of PID ${pid} to run the code${where}…`)}\n`);
+  };
+}
+
+async function handler(args: ExecArgs): Promise<void> {
+  const { source, target } = codeSourceOf(args);
+  const code = await codeOf(source);
+  if (!code.text.trim()) throw new UsageError(`the code from ${code.sourceName} is empty`, ONE_SOURCE);
+  const one = await chooseOneProcess({ ...args, target }, { readOnly: false });
+  printChoice(one, args.quiet);
+  const request = { op: 'exec' as const, pid: one.process.pid, code: code.text, timeoutSeconds: args.timeout, ...(args.module ? { module: args.module } : {}) };
+  const timeoutMs = (args.timeout + Math.max(args.timeout, AGENT_MIN_RUN_SECONDS) + AGENT_MARGIN_SECONDS) * 1000;
+  const result = await runAgent(one.kubectl, one.agent, request, { agentSource: one.agentSource, timeoutMs, onEvent: waitingNotice(one.process.pid) }).catch(
+    (error: unknown) => {
+      throw agentFailure(error, one.context, code);
+    },
+  );
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  if (result.traceback) {
+    process.stderr.write(result.traceback);
+    process.exitCode = 1;
+  }
+}
+
+export const execCommand: CommandModule<object, ExecArgs> = {
+  command: 'exec [target] [stdin]',
+  describe: 'Run Python code inside the live process; its output comes back here',
+  builder,
+  handler,
+};

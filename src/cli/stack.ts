@@ -1,0 +1,58 @@
+/**
+ * `kubectl wand stack [TARGET] [--pod P] [--pid N] [-c C] [-o text|json]`: every thread's Python
+ * stack, read from the process's memory by 3.14's _remote_debugging.RemoteUnwinder. Nothing runs
+ * in the target, so it works while the main thread is blocked (and with remote debugging disabled).
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { runAgent } from '../kube/agent-runner';
+import { shortCommand } from '../select/describe';
+import { UsageError } from '../ui/errors';
+import { agentFailure } from '../ui/exec-errors';
+import { renderStack } from '../ui/stack-view';
+import type { ChooseFlags } from './choose-target';
+import { chooseOneProcess, printChoice } from './one-process';
+import { withGlobalFlags, withTargetFlags } from './options';
+
+interface StackArgs extends ChooseFlags {
+  output: 'text' | 'json';
+  quiet: boolean;
+}
+
+const STACK_TIMEOUT_MS = 45_000;
+
+function builder(y: Argv): Argv<StackArgs> {
+  return withGlobalFlags(withTargetFlags(y))
+    .option('pod', { type: 'string', describe: 'Read this pod of the target (default: the newest ready one)' })
+    .option('pid', { type: 'number', describe: 'Read this process (default: the worker that serves requests)' })
+    .option('output', { alias: 'o', choices: ['text', 'json'] as const, default: 'text' as const, describe: 'json: the StackResult document' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Do not print which pod and process were chosen' })
+    .check((args) => {
+      if (args.pid !== undefined && !(Number.isInteger(args.pid) && args.pid > 0)) throw new UsageError('--pid must be a process ID (a positive whole number)');
+      return true;
+    })
+    .example('$0 stack deploy/web', "Every thread's stack of the worker")
+    .example('$0 stack svc/api --pid 7 -o json', 'One process, as JSON') as Argv<StackArgs>;
+}
+
+async function handler(args: StackArgs): Promise<void> {
+  const one = await chooseOneProcess(args, { readOnly: true });
+  printChoice(one, args.quiet);
+  const result = await runAgent(one.kubectl, one.agent, { op: 'stack', pid: one.process.pid }, { agentSource: one.agentSource, timeoutMs: STACK_TIMEOUT_MS }).catch(
+    (error: unknown) => {
+      throw agentFailure(error, one.context);
+    },
+  );
+  if (args.output === 'json') {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return;
+  }
+  const header = { pid: one.process.pid, command: shortCommand(one.process, 100), python: one.process.python, pod: one.context.pod, container: one.context.container };
+  process.stdout.write(renderStack(result, header));
+}
+
+export const stackCommand: CommandModule<object, StackArgs> = {
+  command: 'stack [target]',
+  describe: "Print every thread's Python stack of the process (nothing runs in it)",
+  builder,
+  handler,
+};
