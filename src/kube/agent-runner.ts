@@ -40,7 +40,11 @@ export function agentSourcePath(): string {
   return path.join(__dirname, '../agent/agent.py');
 }
 
+/** Defined only in the single-executable bundle (scripts/package.ts), which embeds agent.py. */
+declare const WAND_EMBEDDED_AGENT: string | undefined;
+
 export function loadAgentSource(): string {
+  if (typeof WAND_EMBEDDED_AGENT === 'string') return WAND_EMBEDDED_AGENT;
   return readFileSync(agentSourcePath(), 'utf8');
 }
 
