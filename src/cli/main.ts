@@ -12,17 +12,26 @@ import { podsCommand } from './pods';
 import { execCommand } from './exec';
 import { stackCommand } from './stack';
 import { doctorCommand } from './doctor';
+import { completionCommand } from './completion-command';
 
 export const SCRIPT_NAME = 'kubectl wand';
 
-export function buildParser(args: string[]) {
+/** `kubectl-wand` → `kubectl wand`, `kubectl-my_wand.exe` → `kubectl my-wand`; else SCRIPT_NAME. */
+export function scriptNameFor(invokedAs: string | undefined): string {
+  const base = path.basename(invokedAs ?? '').replace(/\.(exe|js|cjs)$/i, '');
+  const plugin = /^kubectl-(.+)$/.exec(base)?.[1];
+  return plugin ? `kubectl ${plugin.replace(/_/g, '-')}` : SCRIPT_NAME;
+}
+
+export function buildParser(args: string[], scriptName: string = SCRIPT_NAME) {
   return yargs(args)
-    .scriptName(SCRIPT_NAME)
+    .scriptName(scriptName)
     .usage('$0 <command> [TARGET] [flags]\n\nAttach a debugger to a live Python 3.14 process in a Kubernetes pod.')
     .command(podsCommand)
     .command(execCommand)
     .command(stackCommand)
     .command(doctorCommand)
+    .command(completionCommand)
     .demandCommand(1, 'Say which command to run.')
     .strictCommands()
     .strictOptions()
@@ -34,17 +43,21 @@ export function buildParser(args: string[]) {
     });
 }
 
-function invokedAsCompletion(argv1: string | undefined): boolean {
-  return Boolean(argv1 && path.basename(argv1).startsWith('kubectl_complete-'));
+/** Run as kubectl_complete-wand (a link to this executable), or as `kubectl-wand __complete …`. */
+export function completionWords(argv: string[]): string[] | undefined {
+  const args = hideBin(argv);
+  if (argv[1] && path.basename(argv[1]).startsWith('kubectl_complete-')) return args;
+  return args[0] === '__complete' ? args.slice(1) : undefined;
 }
 
 export async function main(argv: string[] = process.argv): Promise<number> {
-  if (invokedAsCompletion(argv[1])) {
+  const words = completionWords(argv);
+  if (words) {
     const { runCompletion } = await import('./completion');
-    return runCompletion(hideBin(argv));
+    return runCompletion(words, buildParser([]));
   }
   try {
-    await buildParser(hideBin(argv)).parseAsync();
+    await buildParser(hideBin(argv), scriptNameFor(argv[1])).parseAsync();
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
     return renderError(err, process.stderr);
