@@ -13,6 +13,26 @@ Requests: ``list`` (read /proc), ``inject`` (make debugpy listen inside a proces
 code inside a process and return its output), ``stack`` (read every thread's stack without running
 anything in the process).
 
+Session mode (``kubectl wand debug``: one exec for the whole debug session)
+--------------------------------------------------------------------------
+The CLI runs ``python3 -c SESSION_BOOTSTRAP`` (contract.ts), which reads one line of stdin (this
+file in base64), runs it and calls ``serve()``. Then every stdin line is one JSON request
+``{"id": N, "op": ...}`` (N >= 1) and every stdout line one event carrying the ``id`` of the
+request it belongs to; the first line is ``{"event": "ready", "id": 0, ...}``. Requests run
+concurrently, each in its own thread, and end with a ``result`` or ``error`` event as in one-shot
+mode. An unreadable request line gets an ``error`` with ``"id": null``.
+
+``watch`` (pids) replaces the set of watched processes. While nothing exits the agent only waits
+on pidfds (Python < 3.9 or no pidfd_open: it looks the pids up in /proc every 0.5 s). When a
+watched process exits it emits ``exited``, then follows the process table (every 50 ms, for 15 s
+after the last exit, or until the next ``watch``) and emits ``processes`` (full records, no CPU
+sampling) whenever the set of (pid, argv) changed, the first time at once. Reloaders and
+supervisors (uvicorn, werkzeug, Django, gunicorn) replace a worker only after it exited, so a new
+child that appears without any exit is not reported.
+
+End of stdin, SIGTERM or SIGHUP end the session: the files of requests in flight are removed (a
+payload still pending in a target stays, as below) and the agent exits with status 0.
+
 How code gets into the target (inject and exec)
 -----------------------------------------------
 1. A private directory (mkdtemp ``wand-*``) receives the injected script ``payload`` (no ``.py``
@@ -52,6 +72,7 @@ Runs on Python 3.8+ with the standard library only; needs no shell, ``ps`` or ``
 """
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -61,6 +82,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -124,9 +146,27 @@ class AgentError(Exception):
         self.extra = extra
 
 
+_emit_lock = threading.Lock()
+#: in a session, `.id` is the id of the request the current thread serves
+_request = threading.local()
+_serving = False
+
+
 def emit(event):
-    sys.stdout.write(json.dumps(event, separators=(',', ':')) + '\n')
-    sys.stdout.flush()
+    """Write one event line; in a session, tagged with the current thread's request id."""
+    request_id = getattr(_request, 'id', None)
+    if request_id is not None and 'id' not in event:
+        event = dict(event, id=request_id)
+    line = json.dumps(event, separators=(',', ':')) + '\n'
+    with _emit_lock:
+        try:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            if not _serving:
+                raise
+            # nobody reads us any more: end the session as at the end of stdin
+            os.kill(os.getpid(), signal.SIGTERM)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -787,6 +827,58 @@ class ProcessFacts(object):
         }
 
 
+#: exe identity -> (version, remote debug supported) of the interpreters asked so far: a session
+#: lists often, and a binary's version does not change
+_known_versions = {}
+
+
+def start_version_probes(pids):
+    """(identity -> probe process or None, pid -> identity) for the Python processes among `pids`."""
+    probes, identity_by_pid = {}, {}
+    for pid in pids:
+        if not is_python_executable(readlink_or_none('/proc/%d/exe' % pid)):
+            continue
+        identity = exe_identity(pid)
+        if identity is None:
+            continue
+        identity_by_pid[pid] = identity
+        if identity not in probes and identity not in _known_versions:
+            try:
+                probes[identity] = start_target_python('/proc/%d/exe' % pid, PROBE_SOURCE)
+            except OSError:
+                probes[identity] = None
+    return probes, identity_by_pid
+
+
+def finish_version_probes(probes, deadline):
+    """identity -> (version, supported) for these probes and every interpreter asked before."""
+    versions = dict(_known_versions)
+    for identity, proc in probes.items():
+        version = (None, None)
+        if proc is not None:
+            code, out, _ = finish_process(proc, deadline - time.monotonic())
+            version = parse_probe_output(out) if code == 0 else (None, None)
+        if version[0] is not None:
+            _known_versions[identity] = version
+        versions[identity] = version
+    return versions
+
+
+def cpu_percentages(first, started, sample_seconds):
+    """pid -> CPU% over the sample interval (0 without sampling); processes gone by then are left out."""
+    if sample_seconds <= 0:
+        return dict((pid, 0.0) for pid in first if process_exists(pid))
+    time.sleep(max(0.0, started + sample_seconds - time.monotonic()))
+    elapsed = time.monotonic() - started
+    clk_tck = float(os.sysconf('SC_CLK_TCK'))
+    cpu = {}
+    for pid, stat in first.items():
+        second = read_stat(pid)
+        if second is not None and elapsed > 0:
+            cpu[pid] = max(0.0, (second['ticks'] - stat['ticks']) / clk_tck / elapsed * 100.0)
+    return cpu
+
+
 def list_processes(sample_seconds):
     """ListResult. Version probes of the interpreters run during the CPU sampling interval."""
     caps = agent_capabilities()
@@ -800,41 +892,12 @@ def list_processes(sample_seconds):
         if stat is not None and stat['ppid'] != own_pid:
             first[pid] = stat
 
-    probes, identity_by_pid = {}, {}
-    for pid in first:
-        if not is_python_executable(readlink_or_none('/proc/%d/exe' % pid)):
-            continue
-        identity = exe_identity(pid)
-        if identity is None:
-            continue
-        identity_by_pid[pid] = identity
-        if identity not in probes:
-            try:
-                probes[identity] = start_target_python('/proc/%d/exe' % pid, PROBE_SOURCE)
-            except OSError:
-                probes[identity] = None
-
+    probes, identity_by_pid = start_version_probes(first)
     facts = dict((pid, ProcessFacts(pid, stat)) for pid, stat in first.items())
     users = read_passwd()
     debugpy_ports = find_debugpy_ports(dict((pid, f.argv) for pid, f in facts.items()))
-
-    time.sleep(max(0.0, started + sample_seconds - time.monotonic()))
-    elapsed = time.monotonic() - started
-    clk_tck = float(os.sysconf('SC_CLK_TCK'))
-    cpu = {}
-    for pid, stat in first.items():
-        second = read_stat(pid)
-        if second is not None and elapsed > 0:
-            cpu[pid] = max(0.0, (second['ticks'] - stat['ticks']) / clk_tck / elapsed * 100.0)
-
-    probe_deadline = started + max(sample_seconds, 0) + PROBE_TIMEOUT_SECONDS
-    versions = {}
-    for identity, proc in probes.items():
-        if proc is None:
-            versions[identity] = (None, None)
-            continue
-        code, out, _ = finish_process(proc, probe_deadline - time.monotonic())
-        versions[identity] = parse_probe_output(out) if code == 0 else (None, None)
+    cpu = cpu_percentages(first, started, sample_seconds)
+    versions = finish_version_probes(probes, started + max(sample_seconds, 0) + PROBE_TIMEOUT_SECONDS)
 
     uptime = read_uptime_seconds()
     records = []
@@ -845,10 +908,14 @@ def list_processes(sample_seconds):
         records.append(f.record(users, uptime, cpu[pid], version, supported, caps, debugpy_ports.get(pid)))
     return {
         'op': 'list',
-        'agentPython': '%d.%d.%d' % tuple(sys.version_info[:3]),
+        'agentPython': python_version(),
         'capabilities': public_capabilities(caps),
         'processes': records,
     }
+
+
+def python_version():
+    return '%d.%d.%d' % tuple(sys.version_info[:3])
 
 
 class Target(object):
@@ -1059,6 +1126,35 @@ def make_private_dir(target):
     raise AgentError('no-writable-dir', 'no writable directory for the injected script: tried ' + ', '.join(tried))
 
 
+_cleanups_lock = threading.Lock()
+#: cleanups of requests in flight: a session that ends runs them from the main thread
+_cleanups = set()
+
+
+@contextlib.contextmanager
+def cleanup_after(cleanup):
+    """Run `cleanup` after the block, or before it ends if the session ends first (so: idempotent)."""
+    with _cleanups_lock:
+        _cleanups.add(cleanup)
+    try:
+        yield
+    finally:
+        with _cleanups_lock:
+            _cleanups.discard(cleanup)
+        cleanup()
+
+
+def run_pending_cleanups():
+    with _cleanups_lock:
+        pending = list(_cleanups)
+        _cleanups.clear()
+    for cleanup in pending:
+        try:
+            cleanup()
+        except Exception:
+            pass
+
+
 def remove_quietly(path, is_dir=False):
     try:
         if is_dir:
@@ -1084,7 +1180,8 @@ def debugpy_copy(target, zip_b64, base):
     if trusted_debugpy_copy(final, target):
         return package_root(final)
     staging = tempfile.mkdtemp(prefix='wand-debugpy-tmp-', dir=base)
-    try:
+    in_use = []  # gets `staging` when the target is to import from it
+    with cleanup_after(lambda: in_use or shutil.rmtree(staging, ignore_errors=True)):
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             archive.extractall(staging)
         for root, dirs, files in os.walk(staging):
@@ -1099,10 +1196,7 @@ def debugpy_copy(target, zip_b64, base):
             # another agent won the race; use its copy if it is sound, else ours under a random name
             if not trusted_debugpy_copy(final, target):
                 final = staging
-                staging = None
-    finally:
-        if staging and os.path.isdir(staging):
-            shutil.rmtree(staging, ignore_errors=True)
+                in_use.append(staging)
     return package_root(final)
 
 
@@ -1511,33 +1605,60 @@ def await_outcome(target, channel, timeout_seconds):
                       'blockedIn': blocked_in(target.pid)})
 
 
+class PayloadFiles(object):
+    """The private directory of one injection, with the payload script and the status socket."""
+
+    def __init__(self, workdir):
+        self.dir = workdir
+        self.payload = os.path.join(workdir, 'payload')
+        self.status = os.path.join(workdir, 'status')
+        self.channel = None
+        #: sys.remote_exec may hold the payload's path: the target will open it when it gets to it
+        self.handed_over = False
+        self._lock = threading.Lock()
+        self._removed = False
+
+    def remove(self, pid):
+        """Remove our files, once. May run in the main thread while the request's thread still runs.
+
+        A payload the target has not run yet stays: when it runs it finds no agent and deletes its
+        own files. Deleting it now would make the target log "Can't open debugger script".
+        """
+        with self._lock:
+            if self._removed:
+                return
+            self._removed = True
+        remove_quietly(self.status)
+        connected = self.channel is not None and self.channel.connected
+        if self.handed_over and not connected and process_exists(pid):
+            return
+        remove_quietly(self.payload)
+        remove_quietly(self.dir, is_dir=True)
+
+
 def run_payload(target, config, timeout_seconds, debugpy_zip_b64=None):
     """Inject the payload into `target` and return its final message (a dict with `status`)."""
-    workdir = make_private_dir(target)
-    payload_path = os.path.join(workdir, 'payload')
-    channel = None
-    injected = False
-    try:
+    files = PayloadFiles(make_private_dir(target))
+    with cleanup_after(lambda: files.remove(target.pid)):
         if debugpy_zip_b64:
-            config['debugpyPath'] = debugpy_copy(target, debugpy_zip_b64, os.path.dirname(workdir))
-        config.update({'status': os.path.join(workdir, 'status'), 'payload': payload_path, 'dir': workdir})
-        channel = StatusChannel(config['status'], target)
-        fd = os.open(payload_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, 'w') as f:
-            f.write(render_payload(config))
-        give_to_target(payload_path, target)
-        run_injector(target, payload_path)
-        injected = True
-        return await_outcome(target, channel, timeout_seconds)
-    finally:
-        pending = injected and not channel.connected and process_exists(target.pid)
-        if channel is not None:
-            channel.close()
-        # A payload the target has not run yet stays: when it runs it finds no agent and deletes
-        # its own files. Deleting it now would make the target log "Can't open debugger script".
-        if not pending:
-            remove_quietly(payload_path)
-            remove_quietly(workdir, is_dir=True)
+            config['debugpyPath'] = debugpy_copy(target, debugpy_zip_b64, os.path.dirname(files.dir))
+        config.update({'status': files.status, 'payload': files.payload, 'dir': files.dir})
+        try:
+            files.channel = StatusChannel(files.status, target)
+            fd = os.open(files.payload, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, 'w') as f:
+                f.write(render_payload(config))
+            give_to_target(files.payload, target)
+            files.handed_over = True
+            try:
+                run_injector(target, files.payload)
+            except BaseException:
+                files.handed_over = False
+                raise
+            return await_outcome(target, files.channel, timeout_seconds)
+        finally:
+            if files.channel is not None:
+                files.channel.close()
 
 
 def raise_payload_error(target, message):
@@ -1747,8 +1868,168 @@ def op_doctor(request):
 OPERATIONS['doctor'] = op_doctor
 
 
+def op_watch(request):
+    pids = request.get('pids')
+    if not isinstance(pids, list) or not all(isinstance(p, int) and not isinstance(p, bool) and p > 0
+                                             for p in pids):
+        raise AgentError('internal', "request field 'pids' must be a list of positive integers")
+    return {'op': 'watch', 'pids': sorted(set(pids))}
+
+
+SESSION_OPERATIONS = dict(OPERATIONS, watch=op_watch)
+
+
 # ---------------------------------------------------------------------------------------------
-# Entry point
+# Session mode: following process exits
+# ---------------------------------------------------------------------------------------------
+
+#: without pidfds, how often a watched process is looked up in /proc
+WATCH_POLL_SECONDS = 0.5
+#: after a watched process exited: how often, and how long after the last exit, to read /proc
+SCAN_INTERVAL_SECONDS = 0.05
+SCAN_WINDOW_SECONDS = 15.0
+
+
+def open_pidfd(pid):
+    """A pidfd, readable once the process has exited; None without pidfds or when it is gone."""
+    pidfd_open = getattr(os, 'pidfd_open', None)  # Python 3.9+
+    if pidfd_open is None:
+        return None
+    try:
+        return pidfd_open(pid)
+    except OSError:  # ESRCH; ENOSYS or EPERM on old kernels and seccomp profiles
+        return None
+
+
+class ProcessWatch(object):
+    """One watched process: its pidfd, or else what /proc polling compares."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.fd = open_pidfd(pid)
+        stat = read_stat(pid) if self.fd is None else None
+        self.starttime = stat['starttime'] if stat else None
+
+    def exited(self):
+        if self.fd is not None:
+            return bool(select.select([self.fd], [], [], 0)[0])
+        stat = read_stat(self.pid)
+        # a zombie has exited; another start time means the pid was reused
+        return stat is None or stat['state'] in 'ZX' or stat['starttime'] != self.starttime
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def process_signature():
+    """The (pid, argv) pairs that list_processes() would report now: cheap to compare."""
+    own_pid = os.getpid()
+    signature = set()
+    for pid in list_pids():
+        stat = read_stat(pid)
+        if pid != own_pid and stat is not None and stat['ppid'] != own_pid:
+            signature.add((pid, tuple(redact_argv(read_cmdline(pid)))))
+    return frozenset(signature)
+
+
+def table_signature(records):
+    return frozenset((r['pid'], tuple(r['argv'])) for r in records)
+
+
+class Watcher(object):
+    """A thread that waits for watched processes to exit, then follows the process table a while.
+
+    Events carry the id of the `watch` request in force; the next `watch` replaces the set and
+    ends the following of the previous one.
+    """
+
+    def __init__(self, emit_event):
+        self.emit = emit_event
+        self._lock = threading.Lock()
+        self._replacement = None  # (request id, pids) from replace(), not yet taken by the thread
+        self._wake_r, self._wake_w = os.pipe()
+        self.request_id = None
+        self.watches = {}
+        self.scan_until = 0.0
+        self.next_scan = 0.0
+        self.signature = None
+
+    def start(self):
+        thread = threading.Thread(target=self._run, name='wand-watch')
+        thread.daemon = True
+        thread.start()
+
+    def replace(self, request_id, pids):
+        with self._lock:
+            self._replacement = (request_id, list(pids))
+        os.write(self._wake_w, b'.')
+
+    def _run(self):
+        while True:
+            try:
+                self._wait(self._timeout())
+                self._take_replacement()
+                self._report_exits()
+                if self.next_scan <= time.monotonic() < self.scan_until:
+                    self._scan()
+            except Exception:
+                sys.stderr.write('kubectl-wand agent: watch failed:\n' + traceback.format_exc())
+                time.sleep(WATCH_POLL_SECONDS)
+
+    def _timeout(self):
+        """None (wait for an exit or a new watch) unless following the table or polling /proc."""
+        now = time.monotonic()
+        if now < self.scan_until:
+            return max(0.0, self.next_scan - now)
+        if any(w.fd is None for w in self.watches.values()):
+            return WATCH_POLL_SECONDS
+        return None
+
+    def _wait(self, timeout):
+        fds = [self._wake_r] + [w.fd for w in self.watches.values() if w.fd is not None]
+        if self._wake_r in select.select(fds, [], [], timeout)[0]:
+            os.read(self._wake_r, 4096)
+
+    def _take_replacement(self):
+        with self._lock:
+            replacement, self._replacement = self._replacement, None
+        if replacement is None:
+            return
+        for watch in self.watches.values():
+            watch.close()
+        self.request_id, pids = replacement
+        self.watches = dict((pid, ProcessWatch(pid)) for pid in pids)
+        self.scan_until = 0.0
+
+    def _report_exits(self):
+        gone = sorted(pid for pid, watch in self.watches.items() if watch.exited())
+        if not gone:
+            return
+        for pid in gone:
+            self.watches.pop(pid).close()
+        self.emit({'event': 'exited', 'id': self.request_id, 'pids': gone})
+        now = time.monotonic()
+        self.scan_until = now + SCAN_WINDOW_SECONDS
+        self.next_scan = now
+        self.signature = None  # report the table at once
+
+    def _scan(self):
+        self.next_scan = time.monotonic() + SCAN_INTERVAL_SECONDS
+        if process_signature() == self.signature:
+            return
+        # Compared with what was reported, not with what was scanned: the table may change while
+        # the records are read.
+        processes = list_processes(0)['processes']
+        signature = table_signature(processes)
+        if signature != self.signature:
+            self.signature = signature
+            self.emit({'event': 'processes', 'id': self.request_id, 'processes': processes})
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
 # ---------------------------------------------------------------------------------------------
 
 
@@ -1757,30 +2038,109 @@ def _exit_on_signal(signum, frame):
     raise SystemExit(128 + signum)
 
 
+def error_event(exc):
+    event = {'event': 'error', 'code': exc.code, 'message': exc.message}
+    event.update((k, v) for k, v in exc.extra.items() if v is not None)
+    return event
+
+
+def final_event(operation, request):
+    """The last event of a request: its result, or the error that ended it."""
+    try:
+        return {'event': 'result', 'result': operation(request)}
+    except AgentError as exc:
+        return error_event(exc)
+    except Exception as exc:
+        return {'event': 'error', 'code': 'internal',
+                'message': 'agent failure: %s: %s\n%s' % (type(exc).__name__, exc, traceback.format_exc())}
+
+
+def checked_operation(request, operations):
+    if not isinstance(request, dict) or request.get('op') not in operations:
+        raise AgentError('internal', 'unknown operation: %r' % (request.get('op') if isinstance(request, dict) else request))
+    return request['op']
+
+
 def decode_request(request_b64):
     try:
         request = json.loads(base64.b64decode(request_b64).decode('utf-8'))
     except (ValueError, TypeError) as exc:
         raise AgentError('internal', 'malformed request: %s' % exc)
-    if not isinstance(request, dict) or request.get('op') not in OPERATIONS:
-        raise AgentError('internal', 'unknown operation: %r' % (request.get('op') if isinstance(request, dict) else request))
+    checked_operation(request, OPERATIONS)
     return request
 
 
 def main(request_b64):
+    """One-shot mode: one request, then exit 0 after a result and 1 after an error."""
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _exit_on_signal)
     try:
         request = decode_request(request_b64)
-        result = OPERATIONS[request['op']](request)
     except AgentError as exc:
-        event = {'event': 'error', 'code': exc.code, 'message': exc.message}
-        event.update((k, v) for k, v in exc.extra.items() if v is not None)
-        emit(event)
-        sys.exit(1)
-    except Exception as exc:
-        emit({'event': 'error', 'code': 'internal',
-              'message': 'agent failure: %s: %s\n%s' % (type(exc).__name__, exc, traceback.format_exc())})
-        sys.exit(1)
-    emit({'event': 'result', 'result': result})
-    sys.exit(0)
+        event = error_event(exc)
+    else:
+        event = final_event(OPERATIONS[request['op']], request)
+    emit(event)
+    sys.exit(0 if event['event'] == 'result' else 1)
+
+
+def serve():
+    """Session mode (see the module docstring): serves request lines until stdin ends or a signal."""
+    global _serving
+    _serving = True
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _exit_on_signal)
+    watcher = Watcher(emit)
+    watcher.start()
+    try:
+        emit({'event': 'ready', 'id': 0, 'agentPython': python_version(), 'pid': os.getpid()})
+        for line in iter(sys.stdin.buffer.readline, b''):
+            if line.strip():
+                dispatch(line, watcher)
+    except SystemExit:
+        pass
+    finally:
+        run_pending_cleanups()
+    # Not sys.exit(): request threads may be blocked in I/O or hold stdout's lock, and interpreter
+    # shutdown with daemon threads like that can hang or abort.
+    os._exit(0)
+
+
+def dispatch(line, watcher):
+    """Start one request: `watch` at once, any other operation in a thread of its own."""
+    request_id = None
+    try:
+        request = parse_request_line(line)
+        request_id = session_request_id(request)
+        op = checked_operation(request, SESSION_OPERATIONS)
+    except AgentError as exc:
+        emit(dict(error_event(exc), id=request_id))
+        return
+    if op == 'watch':
+        event = final_event(op_watch, request)
+        emit(dict(event, id=request_id))
+        if event['event'] == 'result':
+            watcher.replace(request_id, event['result']['pids'])
+        return
+    thread = threading.Thread(target=serve_request, args=(request_id, request), name='wand-request-%d' % request_id)
+    thread.daemon = True
+    thread.start()
+
+
+def parse_request_line(line):
+    try:
+        return json.loads(line.decode('utf-8'))
+    except ValueError as exc:
+        raise AgentError('internal', 'malformed request: %s' % exc)
+
+
+def session_request_id(request):
+    request_id = request.get('id') if isinstance(request, dict) else None
+    if isinstance(request_id, bool) or not isinstance(request_id, int) or request_id < 1:
+        raise AgentError('internal', "malformed request: 'id' must be a positive integer")
+    return request_id
+
+
+def serve_request(request_id, request):
+    _request.id = request_id
+    emit(final_event(OPERATIONS[request['op']], request))

@@ -61,7 +61,10 @@ export interface Capabilities {
 
 export interface ListRequest {
   op: 'list';
-  /** sample interval for CPU%, seconds (default 0.2) */
+  /**
+   * sample interval for CPU%, seconds (default 0.2)
+   * 0: no sampling (fast, every cpuPercent is 0)
+   */
   sampleSeconds?: number;
 }
 export interface ListResult {
@@ -197,3 +200,49 @@ export type AgentEvent =
   /** progress while waiting for the target to run the injected script */
   | { event: 'waiting'; pid: number; seconds: number; blockedIn: string | null }
   | { event: 'started'; pid: number };
+
+// ---------------------------------------------------------------------------------------------
+// Session mode: one long-lived exec per pod for a whole `kubectl wand debug` session
+
+/**
+ * The program of `kubectl exec -i POD -c C -n NS -- python3 -c SESSION_BOOTSTRAP`. It reads one
+ * stdin line, the base64 of agent.py, runs it and calls its serve() (Python 3.8+). Then stdin
+ * carries one SessionRequest per line and stdout one SessionEvent per line, starting with `ready`.
+ * Requests run concurrently; each ends with a `result` or `error` event carrying its id. End of
+ * stdin (or SIGTERM/SIGHUP) ends the session: the agent removes its files and exits 0.
+ */
+export const SESSION_BOOTSTRAP =
+  'import sys,base64;exec(compile(base64.b64decode(sys.stdin.buffer.readline()),"wand-agent","exec"));serve()';
+
+/**
+ * Replaces the set of watched processes (the debugged workers and their managers); [] stops
+ * watching. Idle, the agent only waits for them to exit. When one exits it sends `exited`, then
+ * `processes` at once and whenever the set of (pid, argv) changes, for 15 s after the last exit or
+ * until the next watch. A pid already gone when the watch starts is reported `exited` at once.
+ */
+export interface WatchRequest {
+  op: 'watch';
+  pids: number[];
+}
+export interface WatchResult {
+  op: 'watch';
+  /** the watched pids, sorted, without duplicates */
+  pids: number[];
+}
+
+export type SessionRequestBody = AgentRequest | WatchRequest;
+/** One stdin line of a session; ids are chosen by the CLI, unique, >= 1. */
+export type SessionRequest = SessionRequestBody & { id: number };
+export type SessionResult = AgentResult | WatchResult;
+
+export type SessionEvent =
+  | ({ id: number } & AgentEvent)
+  | { event: 'result'; id: number; result: WatchResult }
+  /** the first line: the agent runs (id 0 belongs to no request) */
+  | { event: 'ready'; id: 0; agentPython: string; pid: number }
+  /** watched processes exited (id: the watch request's) */
+  | { event: 'exited'; id: number; pids: number[] }
+  /** the process table after an exit, without CPU sampling (cpuPercent 0) */
+  | { event: 'processes'; id: number; processes: ProcessRecord[] }
+  /** a request line the agent could not read, so without an id */
+  | { event: 'error'; id: null; code: 'internal'; message: string };

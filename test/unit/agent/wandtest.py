@@ -11,10 +11,12 @@ import base64
 import importlib.util
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -67,6 +69,102 @@ def run_agent(request, command=None, timeout=120):
     proc = subprocess.run(command, input=agent_program(request), stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, timeout=timeout)
     return AgentRun(proc.returncode, proc.stdout.decode(), proc.stderr.decode(), time.monotonic() - begun)
+
+
+def session_bootstrap():
+    """SESSION_BOOTSTRAP from contract.ts: the tests run exactly what the CLI runs."""
+    with open(CONTRACT_PATH) as f:
+        return re.search(r"SESSION_BOOTSTRAP =\s*'([^']*)'", f.read()).group(1)
+
+
+class Session(object):
+    """The agent in session mode as the CLI starts it: `python3 -c SESSION_BOOTSTRAP`, then agent.py
+    in base64 on the first stdin line. Every event is kept with its arrival time (time.monotonic)."""
+
+    def __init__(self, command=None):
+        command = command or [sys.executable]
+        self.proc = subprocess.Popen(command + ['-c', session_bootstrap()], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.log = []  # (arrival time, event); None marks the end of stdout
+        self.stderr = b''
+        self.changed = threading.Condition()
+        self.next_id = 1
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+        with open(AGENT_PATH, 'rb') as f:
+            self.proc.stdin.write(base64.b64encode(f.read()) + b'\n')
+        self.proc.stdin.flush()
+        self.ready = self.wait_event(lambda e: e['event'] == 'ready', timeout=20)
+
+    def _read_stdout(self):
+        for line in self.proc.stdout:
+            self._append(json.loads(line))
+        self._append(None)
+
+    def _read_stderr(self):
+        self.stderr = self.proc.stderr.read()
+
+    def _append(self, event):
+        with self.changed:
+            self.log.append((time.monotonic(), event))
+            self.changed.notify_all()
+
+    def send(self, request):
+        """Write one request (an id is added unless present); returns its id."""
+        if 'id' not in request:
+            request = dict(request, id=self.next_id)
+            self.next_id += 1
+        self.write_line(json.dumps(request).encode())
+        return request['id']
+
+    def write_line(self, data):
+        self.proc.stdin.write(data + b'\n')
+        self.proc.stdin.flush()
+
+    def wait_event(self, predicate, timeout=10.0, after=0, with_time=False):
+        """The first event (from log index `after`) matching predicate."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                for at, event in self.log[after:]:
+                    if event is not None and predicate(event):
+                        return (at, event) if with_time else event
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or (self.log and self.log[-1][1] is None):
+                    raise AssertionError('no such event; got %r\nstderr: %s'
+                                         % ([e for _, e in self.log], self.stderr.decode(errors='replace')))
+                self.changed.wait(remaining)
+
+    def final(self, request_id, timeout=30.0):
+        """The result or error event of a request."""
+        return self.wait_event(lambda e: e.get('id') == request_id and e['event'] in ('result', 'error'), timeout)
+
+    def request(self, request, timeout=30.0):
+        event = self.final(self.send(request), timeout)
+        if event['event'] != 'result':
+            raise AssertionError('request failed: %r' % event)
+        return event['result']
+
+    def events_of(self, request_id):
+        with self.changed:
+            return [e for _, e in self.log if e is not None and e.get('id') == request_id]
+
+    def end_input(self, timeout=5.0):
+        """Close stdin as the CLI does; returns (exit status, seconds until the agent exited)."""
+        begun = time.monotonic()
+        self.proc.stdin.close()
+        code = self.proc.wait(timeout)
+        return code, time.monotonic() - begun
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                stream.close()
+            except (OSError, ValueError):
+                pass
 
 
 def free_port():
@@ -200,6 +298,9 @@ class Container(object):
         if ready:
             wait_for(lambda: ready in proc.log(), what=ready + ' in ' + proc.log_path)
         return proc
+
+    def session(self, uid=None, interpreter='python3'):
+        return Session(self.enter_command(uid) + [interpreter])
 
     def agent(self, request, uid=None, timeout=120, interpreter='python3'):
         return run_agent(request, self.enter_command(uid) + [interpreter, '-'], timeout=timeout)
