@@ -126,7 +126,7 @@ describe('complete', () => {
 
   test('the kubeconfig lists honour --kubeconfig and --context already typed', async () => {
     const lister = fakeLister();
-    expect(values(await complete(['debug', '--kubeconfig', '/k', '--context', ''], spec, lister))).toEqual(['dev', 'prod']);
+    expect(values(await complete(['pods', '--kubeconfig', '/k', '--context', ''], spec, lister))).toEqual(['dev', 'prod']);
     expect(lister.calls[0]).toEqual({ method: 'kubeconfig', scope: { kubeconfig: '/k' }, arg: 'contexts' });
     expect(values(await complete(['pods', '--cluster', ''], spec, lister))).toEqual(['kind']);
     expect(values(await complete(['pods', '--user', 'a'], spec, lister))).toEqual(['admin']);
