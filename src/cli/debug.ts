@@ -4,7 +4,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { loadAgentSource } from '../kube/agent-runner';
-import { DebugSession, type DebugEvent } from '../kube/debug-session';
+import { DebugSession, justMyCodeFor, type DebugEvent } from '../kube/debug-session';
 import { resolvePods } from '../kube/targets';
 import { explainAgentError } from '../ui/agent-errors';
 import { createDebugRenderer } from '../ui/debug-view';
@@ -73,7 +73,7 @@ async function handler(args: DebugArgs): Promise<void> {
         pod: event.pod,
         targets: event.targets.filter((t) => t.localPort !== null).map((t) => ({ pid: t.pid, localPort: t.localPort as number })),
         remoteRoot: event.remoteRoot,
-        justMyCode: !event.injected.some((r) => r.underSitePackages),
+        justMyCode: justMyCodeFor(event.remoteRoot),
       });
       lastVscode = lastVscode.then(() => writeLaunchJson(args.vscode || '.vscode', snippet)).then((file) => render({ event: 'vscode-written', file }));
     }

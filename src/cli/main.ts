@@ -8,6 +8,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { version } from '../version';
 import { renderError, UsageError } from '../ui/errors';
+import { debugCommand } from './debug';
 import { podsCommand } from './pods';
 import { execCommand } from './exec';
 import { stackCommand } from './stack';
@@ -28,6 +29,7 @@ export function buildParser(args: string[], scriptName: string = SCRIPT_NAME) {
     .scriptName(scriptName)
     .usage('$0 <command> [TARGET] [flags]\n\nAttach a debugger to a live Python 3.14 process in a Kubernetes pod.')
     .command(podsCommand)
+    .command(debugCommand)
     .command(execCommand)
     .command(stackCommand)
     .command(doctorCommand)

@@ -310,9 +310,18 @@ function watchSet(targets: ClassifiedProcess[], processes: ClassifiedProcess[]):
   return [...pids];
 }
 
-/** Where the code lives in the pod: the working directory, unless the app is an installed package. */
+/**
+ * Where the code lives in the pod: the working directory. The main file is no guide when a server
+ * launches the app (`python -m uvicorn` has uvicorn's own __main__ under site-packages), so it is
+ * used only when the process runs from `/`.
+ */
 export function remoteRootOf(result: InjectResult | undefined): string {
   if (!result) return '/';
-  if (result.underSitePackages && result.mainFile) return path.posix.dirname(result.mainFile);
-  return result.cwd || (result.mainFile ? path.posix.dirname(result.mainFile) : '/');
+  if (result.cwd && result.cwd !== '/') return result.cwd;
+  return result.mainFile ? path.posix.dirname(result.mainFile) : '/';
+}
+
+/** Breakpoints in site-packages are rejected under justMyCode: turn it off for installed apps. */
+export function justMyCodeFor(remoteRoot: string): boolean {
+  return !/\/(site|dist)-packages(\/|$)/.test(remoteRoot);
 }

@@ -2,7 +2,7 @@
  * What `kubectl wand debug` says: human text on stderr (a live status while waiting, one clear
  * block when ready), or one JSON event per line on stdout with -o json.
  */
-import type { DebugEvent, ReadyDetails } from '../kube/debug-session';
+import { justMyCodeFor, type DebugEvent, type ReadyDetails } from '../kube/debug-session';
 import { color } from './colors';
 import { launchSnippet } from './editor-config';
 
@@ -72,7 +72,7 @@ function readyBlock(title: string, d: ReadyDetails): string {
       pod: d.pod,
       targets: forwarded.map((t) => ({ pid: t.pid, localPort: t.localPort as number })),
       remoteRoot: d.remoteRoot,
-      justMyCode: !d.injected.some((r) => r.underSitePackages),
+      justMyCode: justMyCodeFor(d.remoteRoot),
     });
     lines.push('  VS Code launch.json configuration (or rerun with --vscode to write it):');
     const body = JSON.stringify(snippet.compounds.length > 0 ? snippet : snippet.configurations[0], null, 2);

@@ -52,7 +52,7 @@ run('kubectl wand debug', () => {
   });
   afterEach(async () => {
     for (const c of children.splice(0)) {
-      if (c.child.exitCode === null) c.child.kill('SIGKILL');
+      if (c.child.exitCode === null && c.child.pid) process.kill(-c.child.pid, 'SIGKILL');
     }
   });
   afterAll(async () => {
@@ -94,7 +94,7 @@ run('kubectl wand debug', () => {
 
   async function stopSession(child: WandChild): Promise<number> {
     const started = Date.now();
-    child.child.kill('SIGINT');
+    child.interrupt();
     const code = await child.exited;
     expect(Date.now() - started).toBeLessThan(2500);
     return code;

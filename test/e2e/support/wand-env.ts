@@ -59,6 +59,8 @@ export interface WandChild {
   nextEvent(match: (e: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   exited: Promise<number>;
   kubectlCalls(): string[][];
+  /** SIGINT to the whole process group, as a terminal's Ctrl-C */
+  interrupt(): void;
 }
 
 /** A kubectl that appends its argv (as one JSON line) to $WAND_CALL_LOG, then runs the real one. */
@@ -137,7 +139,8 @@ export async function startWandEnv(manifests: string[]): Promise<WandEnv> {
     },
     spawnWand(args, opts = {}) {
       const log = callLog();
-      const child = spawn('kubectl', ['wand', ...args], { env: { ...env, ...opts.env, WAND_CALL_LOG: log }, stdio: ['pipe', 'pipe', 'pipe'] });
+      // Its own process group, so interrupt() reaches kubectl and the plugin as Ctrl-C would.
+      const child = spawn('kubectl', ['wand', ...args], { env: { ...env, ...opts.env, WAND_CALL_LOG: log }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       return watchChild(child, log);
     },
     kubectl(args, opts = {}) {
@@ -201,6 +204,9 @@ function watchChild(child: ChildProcess, log: string): WandChild {
     stderr: () => stderr,
     exited,
     kubectlCalls: () => readCalls(log),
+    interrupt() {
+      if (child.pid) process.kill(-child.pid, 'SIGINT');
+    },
     async nextEvent(match, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
