@@ -53,10 +53,13 @@ function validate(args: DebugArgs): boolean {
   return true;
 }
 
-/** Resolves when the user asks to stop (Ctrl-C, SIGTERM, or stdin closing in JSON mode). */
+/**
+ * Resolves when the user asks to stop (Ctrl-C, SIGTERM, SIGHUP). The handlers stay installed: a
+ * second Ctrl-C while stopping must not kill us before the pod is cleaned (stopping takes < 2 s).
+ */
 function stopRequested(): Promise<string> {
   return new Promise((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve(signal));
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => resolve(signal));
   });
 }
 

@@ -141,6 +141,9 @@ export function createKubectl(ctx: KubeContext = {}, options: KubectlOptions = {
       ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
       stripFinalNewline: false,
       windowsHide: true,
+      // execa's cleanup (signal-exit) re-raises SIGINT when it miscounts listeners, killing us
+      // before a debug session can stop cleanly; every caller ends its children itself.
+      cleanup: false,
     });
     const deadline = killAfter(child, limit);
     try {
@@ -179,6 +182,9 @@ export function createKubectl(ctx: KubeContext = {}, options: KubectlOptions = {
       ...(opts.input !== undefined ? { input: opts.input } : { stdin: opts.stdin ?? 'ignore' }),
       stripFinalNewline: false,
       windowsHide: true,
+      // execa's cleanup (signal-exit) re-raises SIGINT when it miscounts listeners, killing us
+      // before a debug session can stop cleanly; every caller ends its children itself.
+      cleanup: false,
     });
     const deadline = opts.timeoutMs !== undefined ? killAfter(child, opts.timeoutMs) : undefined;
     const exited = child

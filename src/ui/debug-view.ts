@@ -154,7 +154,9 @@ export function createDebugRenderer(opts: RendererOptions): (event: ViewEvent) =
     if (!opts.json) return human(event);
     const doc = jsonOf(event);
     if (doc) opts.out.write(`${JSON.stringify(doc)}\n`);
-    if (event.event === 'chosen' || event.event === 'pod-chosen') human(event);
+    // stderr stays human in JSON mode: what was chosen, and the parting note.
+    if (['chosen', 'pod-chosen', 'stopped'].includes(event.event)) human(event);
+    if (event.event === 'ready' || event.event === 'reinjected' || event.event === 'reconnected') lastReady = event;
   };
 }
 

@@ -69,7 +69,7 @@ run('kubectl wand debug', () => {
     return (await child.nextEvent((e) => e.event === kind, timeoutMs)) as unknown as ReadyEvent;
   }
 
-  const request = (s: Scenario, pod: string) => httpGetInPod(['-n', s.namespace], pod, s.container, s.url, { timeoutMs: 60_000 });
+  const request = (s: Scenario, pod: string) => httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', s.namespace], pod, s.container, s.url, { timeoutMs: 60_000 });
 
   /** With several workers a request may land on one without a client: retry until one stops. */
   async function requestUntilStopped(s: Scenario, pod: string): Promise<string> {
@@ -186,7 +186,7 @@ run('kubectl wand debug', () => {
     expect(r.stderr).toMatch(/did not run Python code in time — its main thread is blocked in/);
     expect(r.stderr).toMatch(/wait/);
     expect(r.stderr).toMatch(/^hint: .*request/m);
-    const body = await httpGetInPod(['-n', s.namespace], env.podName(s.namespace), s.container, s.url);
+    const body = await request(s, env.podName(s.namespace));
     expect(body).toMatch(/42/);
   });
 
