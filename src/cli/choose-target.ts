@@ -16,6 +16,7 @@ import { formatAge, toPodSummary } from '../select/pod-status';
 import type { ClassifiedProcess } from '../select/roles';
 import { formatBytes, formatCommand } from '../ui/format';
 import { canPrompt, promptChoice } from '../ui/prompts';
+import { remedyForReason } from '../ui/agent-errors';
 import { WandError } from '../ui/errors';
 import { resolveTarget } from './context';
 import type { GlobalFlags, TargetFlags } from './options';
@@ -83,18 +84,21 @@ export async function chooseProcessesOf(listed: PodProcesses, flags: { pid?: num
     const picked = await promptChoice('Which process?', candidates.map((p) => ({ label: processLabel(p), value: p })));
     return { ...base, chosen: [picked], reason: describeChoice([picked], processes, { explicit: true }) };
   }
-  throw new ChoiceError(choice.message, choiceRemedy(choice.error, listed));
+  throw new ChoiceError(choice.message, choiceRemedy(choice.error, listed, choice.message));
 }
 
-function choiceRemedy(code: string, listed: PodProcesses): string {
+function choiceRemedy(code: string, listed: PodProcesses, message: string): string {
   const pods = `kubectl wand pods pod/${listed.pod.metadata.name} -n ${listed.pod.metadata.namespace} --with-pids`;
   switch (code) {
     case 'ambiguous':
       return `pick one with --pid (see: ${pods})`;
     case 'starting':
       return 'wait for the worker to start, then run the command again';
-    case 'not-debuggable':
+    case 'not-debuggable': {
+      const known = remedyForReason(message);
+      if (known) return `${known} (details: kubectl wand doctor pod/${listed.pod.metadata.name} -n ${listed.pod.metadata.namespace})`;
       return `see why with: kubectl wand doctor pod/${listed.pod.metadata.name} -n ${listed.pod.metadata.namespace}`;
+    }
     default:
       return `list the processes with: ${pods}`;
   }

@@ -21,6 +21,17 @@ const REMEDIES: Record<AgentErrorCode, string> = {
   internal: 'this is a bug in kubectl-wand; rerun with WAND_DEBUG=1 and report the output',
 };
 
+/**
+ * The remedy for a process listed as not debuggable, from its reason (the agent's wording in
+ * agent.py: version, PYTHON_DISABLE_REMOTE_DEBUG / -X disable-remote-debug, ptrace denial).
+ */
+export function remedyForReason(reason: string): string | undefined {
+  if (/needs 3\.14|Python 3\.(?:[0-9]|1[0-3])\b/.test(reason)) return REMEDIES['python-too-old'];
+  if (/PYTHON_DISABLE_REMOTE_DEBUG|disable-remote-debug|without remote debugging/.test(reason)) return REMEDIES['remote-debug-disabled'];
+  if (/no permission to trace/.test(reason)) return REMEDIES['permission-denied'];
+  return undefined;
+}
+
 export function formatStack(threads: ThreadStack[]): string[] {
   return threads.flatMap((t) => [
     `Thread ${t.threadId}${t.isMain ? ' (main)' : ''}:`,
