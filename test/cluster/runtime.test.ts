@@ -1,18 +1,20 @@
 /**
  * The namespace pod runtime against real processes: Debian root filesystem with Python 3.14, real
- * network/PID/mount namespaces. Needs root and the image at /var/cache/wand-probe/root.
+ * network/PID/mount namespaces. Needs root and the test image (npm run images).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
+import { imageRoot } from './images/images';
 import { createNamespaceRuntime } from './runtime';
 import { commandStartError, resolveInRoot } from './runtime/rootfs';
 import type { ContainerSpec, ContainerStatusUpdate, ExecOutcome, PodRuntime, PodSpecForRuntime } from './runtime';
 
-const IMAGE = '/var/cache/wand-probe/root';
+const IMAGE = imageRoot('wand-test/python:3.14');
 const canRun = process.getuid?.() === 0 && fs.existsSync(path.join(IMAGE, 'usr/bin/python3'));
+if (!canRun && process.env.CI === 'true') throw new Error(`runtime tests need root and the test image at ${IMAGE} (npm run images)`);
 const describeIfRoot = canRun ? describe : describe.skip;
 const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' };
 

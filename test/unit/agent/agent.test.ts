@@ -6,14 +6,16 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { imageRoot } from '../../cluster/images/images';
 
 const REPO = join(__dirname, '..', '..', '..');
-const PROBE_ROOT = '/var/cache/wand-probe/root';
+/** the test cluster's full image (npm run images builds it; CI always does) */
+const IMAGE_ROOT = imageRoot('wand-test/python:3.14');
 
 function testRoot(): string | undefined {
   if (process.env.WAND_TEST_ROOT) return process.env.WAND_TEST_ROOT;
   const isRoot = process.getuid?.() === 0;
-  return isRoot && existsSync(join(PROBE_ROOT, 'usr/bin/python3.14')) ? PROBE_ROOT : undefined;
+  return isRoot && existsSync(join(IMAGE_ROOT, 'usr/bin/python3.14')) ? IMAGE_ROOT : undefined;
 }
 
 describe('in-pod agent (Python unittest suite)', () => {
