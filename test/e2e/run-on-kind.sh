@@ -6,8 +6,10 @@
 #
 # Builds the three test images, loads them into the cluster, applies every manifest of
 # test/manifests/, waits for the deployments, builds kubectl-wand and runs jest on test/e2e with
-# WAND_E2E_CONTEXT set (the suite reads it to target this cluster). Needs docker, kind, kubectl
-# and npm. The namespaces are left in place for re-runs; remove them with
+# WAND_E2E_CONTEXT set: test/e2e/support/wand-env.ts then starts no emulator and talks to this
+# cluster through a kubeconfig pinned to the context. Tests that use the emulator's fault hooks
+# (editing a ConfigMap file behind a pod, cutting connections, killing containers) fail there
+# with "needs the test cluster's fault hooks". Needs docker, kind, kubectl and npm. The namespaces are left in place for re-runs; remove them with
 #   kubectl --context kind-wand delete ns -l wand-test=scenario
 set -euo pipefail
 

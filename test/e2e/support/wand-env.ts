@@ -3,10 +3,11 @@
  * `kubectl wand` (the built CLI installed as a kubectl plugin on PATH), with a kubectl wrapper
  * that counts every kubectl call the plugin makes.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Pod } from '../../cluster/api/objects';
 import { startCluster, type TestCluster } from '../../cluster/cluster';
 import { ensureImages } from '../../cluster/images/images';
 
@@ -16,7 +17,7 @@ const BUILT_CLI = path.join(ROOT, 'build/src/cli/main.js');
 /** In CI the end-to-end suite must run: a missing prerequisite is a failure, never a skip. */
 export function e2eAvailable(): boolean {
   const problems: string[] = [];
-  if (process.getuid?.() !== 0) problems.push('the test cluster needs root');
+  if (process.getuid?.() !== 0 && !process.env.WAND_E2E_CONTEXT) problems.push('the test cluster needs root');
   if (!existsSync(BUILT_CLI)) problems.push(`build the CLI first (npm run build): ${BUILT_CLI} is missing`);
   if (problems.length === 0) return true;
   if (process.env.CI === 'true') throw new Error(`end-to-end prerequisites missing: ${problems.join('; ')}`);
@@ -95,8 +96,49 @@ function readCalls(logFile: string): string[][] {
   return calls.filter((args) => args[0] !== 'wand');
 }
 
+/** Set by test/e2e/run-on-kind.sh: run against that real cluster instead of the emulator. */
+export const REAL_CONTEXT = process.env.WAND_E2E_CONTEXT;
+
+function emulatorOnly(what: string): never {
+  throw new Error(`${what} needs the test cluster's fault hooks; not available against ${REAL_CONTEXT}`);
+}
+
+/**
+ * A real cluster (kind) seen through the TestCluster shape: listing and deleting pods go through
+ * kubectl; fault hooks exist only in the emulator, and tests that use them fail there, by name.
+ */
+async function realCluster(base: string): Promise<TestCluster> {
+  const kubeconfig = path.join(base, 'kubeconfig');
+  const view = await new Promise<string>((resolve, reject) =>
+    execFile('kubectl', ['config', 'view', '--raw', '--minify', '--flatten', '--context', REAL_CONTEXT as string], (err, out) => (err ? reject(err) : resolve(out))),
+  );
+  await fs.writeFile(kubeconfig, view, { mode: 0o600 });
+  const kubectlJson = (args: string[]) =>
+    JSON.parse(execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args, '-o', 'json'], { encoding: 'utf8', maxBuffer: 32 << 20 })) as { items: Pod[] };
+  return {
+    kubeconfig,
+    url: '',
+    pods: (namespace: string, labelSelector?: string) => kubectlJson(['get', 'pods', '-n', namespace, ...(labelSelector ? ['-l', labelSelector] : [])]).items,
+    deletePod(namespace: string, name: string, graceSeconds?: number) {
+      execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'pod', name, '-n', namespace, '--wait=false', ...(graceSeconds === undefined ? [] : [`--grace-period=${graceSeconds}`])]);
+    },
+    apply: async () => emulatorOnly('apply'),
+    settled: async () => undefined,
+    killContainer: async () => emulatorOnly('killContainer'),
+    dropConnections: () => emulatorOnly('dropConnections'),
+    volumeDir: () => emulatorOnly('volumeDir'),
+    stop: async () => undefined,
+    get store(): never {
+      return emulatorOnly('store');
+    },
+    get runtime(): never {
+      return emulatorOnly('runtime');
+    },
+    hooks: {},
+  } as unknown as TestCluster;
+}
+
 export async function startWandEnv(manifests: string[]): Promise<WandEnv> {
-  await ensureImages();
   const base = await fs.mkdtemp(path.join(os.tmpdir(), 'wand-e2e-'));
   const bin = path.join(base, 'bin');
   const home = path.join(base, 'home');
@@ -104,7 +146,8 @@ export async function startWandEnv(manifests: string[]): Promise<WandEnv> {
   await fs.mkdir(home, { recursive: true });
   await fs.symlink(BUILT_CLI, path.join(bin, 'kubectl-wand'));
   const countingKubectl = await writeCountingKubectl(bin);
-  const cluster = await startCluster({ stateDir: path.join(base, 'state'), manifests });
+  // On a real cluster run-on-kind.sh has applied the manifests already.
+  const cluster = REAL_CONTEXT ? await realCluster(base) : await ensureImages().then(() => startCluster({ stateDir: path.join(base, 'state'), manifests }));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PATH: `${bin}:${process.env.PATH ?? ''}`,
@@ -151,6 +194,7 @@ export async function startWandEnv(manifests: string[]): Promise<WandEnv> {
       });
     },
     async waitServing(namespaces, port, timeoutMs = 60_000) {
+      if (REAL_CONTEXT) return; // run-on-kind.sh waited for the deployments
       const deadline = Date.now() + timeoutMs;
       const pods = namespaces.flatMap((ns) => cluster.pods(ns)).filter((p) => p.status.phase === 'Running');
       await Promise.all(pods.map(async (pod) => {
