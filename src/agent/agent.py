@@ -1435,8 +1435,34 @@ def _wand_exec(config, channel):
     return interrupted
 
 
+def _wand_importing():
+    """True while some module is half-way through its first import (on any thread)."""
+    import sys
+    for module in list(sys.modules.values()):
+        if getattr(getattr(module, '__spec__', None), '_initializing', False):
+            return True
+    return False
+
+
+def _wand_report_failure(channel):
+    import sys, traceback
+    exc = sys.exc_info()[1]
+    channel.send({'status': 'error', 'code': 'injected-code-failed',
+                  'message': '%s: %s' % (type(exc).__name__, exc),
+                  'traceback': traceback.format_exc()})
+
+
+def _wand_inject_reporting(config, channel, sys_path0):
+    try:
+        _wand_inject(dict(config, waitForClient=False), channel, sys_path0)
+    except BaseException:
+        _wand_report_failure(channel)
+    finally:
+        channel.close()
+
+
 def _wand_run(config_b64):
-    import base64, json, sys, traceback
+    import base64, json, sys
     config = json.loads(base64.b64decode(config_b64).decode('utf-8'))
     channel = _WandChannel.connect(config['status'])
     if channel is None:
@@ -1449,6 +1475,15 @@ def _wand_run(config_b64):
         if not channel.wait_for_go():
             _wand_forget(config)
             return
+        if config['mode'] == 'inject' and _wand_importing():
+            # A worker still starting: the main thread is inside an import, and importing
+            # debugpy here would meet its half-initialised modules. A thread waits on their
+            # module locks instead, and reports through the channel itself.
+            import threading
+            threading.Thread(target=_wand_inject_reporting, args=(config, channel, sys_path0),
+                             name='wand-inject', daemon=True).start()
+            channel = None
+            return
         try:
             if config['mode'] == 'inject':
                 after = _wand_inject(config, channel, sys_path0)
@@ -1456,11 +1491,10 @@ def _wand_run(config_b64):
                 interrupted = _wand_exec(config, channel)
         except BaseException as exc:
             interrupted = isinstance(exc, KeyboardInterrupt)
-            channel.send({'status': 'error', 'code': 'injected-code-failed',
-                          'message': '%s: %s' % (type(exc).__name__, exc),
-                          'traceback': traceback.format_exc()})
+            _wand_report_failure(channel)
     finally:
-        channel.close()
+        if channel is not None:
+            channel.close()
     try:
         if after is not None:
             after()

@@ -86,6 +86,8 @@ interface PodState {
   processes: ClassifiedProcess[];
   ports: Map<number, number>;
   injected: Map<number, InjectResult>;
+  /** the reload handling in progress, so process tables are handled one after the other */
+  following: Promise<void>;
 }
 
 export class DebugSession {
@@ -102,6 +104,9 @@ export class DebugSession {
     private readonly config: DebugConfig,
   ) {}
 
+  /** what an attach in progress has opened, ended by stop() */
+  private readonly attaching = new Set<() => Promise<unknown>>();
+
   /** Attaches to the pod and resolves once the `ready` event was emitted. */
   async start(pod: Pod): Promise<void> {
     this.state = await this.attach(pod, 'ready');
@@ -109,6 +114,7 @@ export class DebugSession {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    await Promise.allSettled([...this.attaching].map((abandon) => abandon()));
     const state = this.state;
     if (!state) return;
     await Promise.allSettled([...state.forwards.map((f) => f.stop()), state.session.close()]);
@@ -135,8 +141,20 @@ export class DebugSession {
     // The first forward does not depend on the injection: start both at once.
     const firstForward = this.config.forward ? this.startForward(pod, 0) : Promise.resolve(undefined);
     firstForward.catch(() => undefined);
-    const session = await openAgentSession(this.kubectl, { namespace, pod: name, container, containers: pod.spec.containers.map((c) => c.name) }, { agentSource: this.config.agentSource });
+    const opening = openAgentSession(this.kubectl, { namespace, pod: name, container, containers: pod.spec.containers.map((c) => c.name) }, { agentSource: this.config.agentSource });
+    // stop() during this attach (Ctrl-C before ready) must end what it started
+    const abandon = () => Promise.allSettled([opening.then((s) => s.close()), firstForward.then((f) => f?.stop())]);
+    this.attaching.add(abandon);
+    let session: AgentSession;
     try {
+      session = await opening;
+    } catch (error) {
+      this.attaching.delete(abandon);
+      await firstForward.then((f) => f?.stop(), () => undefined);
+      throw error;
+    }
+    try {
+      if (this.stopping) throw new Error('stopped');
       const list = await session.request({ op: 'list', sampleSeconds: 0 });
       const processes = classifyProcesses(list.processes);
       const listed: PodProcesses = { pod, container, containerNote: note, processes, list, error: null };
@@ -145,7 +163,9 @@ export class DebugSession {
       const ports = new Map(chosen.map((p, i) => [p.pid, this.config.port + i]));
       const [injected, first] = await Promise.all([this.injectAll(session, chosen, ports), firstForward]);
       const forwards = first ? [first, ...(await Promise.all(chosen.slice(1).map((_, i) => this.startForward(pod, i + 1))))] : [];
-      const state: PodState = { pod, container, session, forwards, targets: chosen, processes, ports, injected };
+      const state: PodState = { pod, container, session, forwards, targets: chosen, processes, ports, injected, following: Promise.resolve() };
+      if (this.stopping) throw new Error('stopped');
+      this.attaching.delete(abandon);
       this.config.emit({ event: kind, ...this.details(state, reason) });
       this.follow(state);
       void session.closed.then(() => {
@@ -153,6 +173,7 @@ export class DebugSession {
       });
       return state;
     } catch (error) {
+      this.attaching.delete(abandon);
       await session.close();
       await firstForward.then((f) => f?.stop(), () => undefined);
       throw error;
@@ -199,12 +220,11 @@ export class DebugSession {
 
   private details(state: PodState, reason: string): ReadyDetails {
     const injected = state.targets.map((p) => state.injected.get(p.pid) as InjectResult);
-    const targets = state.targets.map((p, i) => ({
-      pid: p.pid,
-      remotePort: state.ports.get(p.pid) ?? this.config.port,
-      localPort: state.forwards[i]?.localPort ?? null,
-      reused: injected[i]?.reused ?? false,
-    }));
+    const targets = state.targets.map((p, i) => {
+      const remotePort = state.ports.get(p.pid) ?? this.config.port;
+      const forward = state.forwards.find((f) => f.remotePort === remotePort);
+      return { pid: p.pid, remotePort, localPort: forward?.localPort ?? null, reused: injected[i]?.reused ?? false };
+    });
     return {
       namespace: this.config.namespace,
       pod: state.pod.metadata.name,
@@ -220,25 +240,33 @@ export class DebugSession {
   /** Watches the targets and their managers; a reload shows up as an exit, then a new table. */
   private follow(state: PodState): void {
     const watched = watchSet(state.targets, state.processes);
-    state.session.watch(watched, (change) => {
-      if (change.event === 'processes') void this.onProcesses(state, change.processes).catch((error: Error) => this.config.emit({ event: 'error', error, fatal: false }));
+    void state.session.watch(watched, (change) => {
+      if (change.event !== 'processes') return;
+      // One table at a time: a table that arrives while the new worker is being injected must
+      // not start a second injection into the same process.
+      state.following = state.following
+        .then(() => this.onProcesses(state, change.processes))
+        .catch((error: Error) => this.config.emit({ event: 'error', error, fatal: false }));
     });
   }
 
   private async onProcesses(state: PodState, records: ProcessRecord[]): Promise<void> {
+    if (this.stopping || this.state !== state) return;
     const after = classifyProcesses(records);
     const outcome = followReload(state.processes, state.targets, after);
     if (outcome.kind !== 'replaced') {
       if (outcome.kind !== 'waiting') state.processes = after;
       return;
     }
+    const added = outcome.added.filter((p) => p.isPython && p.debuggable && p.role === 'worker');
     const freed = outcome.gone.map((pid) => state.ports.get(pid)).filter((p): p is number => p !== undefined);
     for (const pid of outcome.gone) state.ports.delete(pid);
-    for (const p of outcome.added) state.ports.set(p.pid, freed.shift() ?? this.config.port);
-    const injected = await Promise.all(outcome.added.map((p) => this.injectOne(state.session, p.pid, state.ports.get(p.pid) as number)));
-    outcome.added.forEach((p, i) => state.injected.set(p.pid, injected[i]));
-    state.targets = outcome.targets;
+    for (const p of added) state.ports.set(p.pid, freed.shift() ?? this.config.port);
+    state.targets = outcome.targets.filter((p) => !outcome.added.includes(p) || added.includes(p));
     state.processes = after;
+    if (added.length === 0) return;
+    const injected = await Promise.all(added.map((p) => this.injectOne(state.session, p.pid, state.ports.get(p.pid) as number)));
+    added.forEach((p, i) => state.injected.set(p.pid, injected[i]));
     this.follow(state);
     this.config.emit({ event: 'reinjected', ...this.details(state, 'the app reloaded: new worker injected') });
   }

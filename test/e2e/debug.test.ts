@@ -179,6 +179,33 @@ run('kubectl wand debug', () => {
     expect(await stopSession(child)).toBe(0);
   });
 
+  test('--vscode merges the attach configuration into launch.json; --no-forward only injects', async () => {
+    const s = SCENARIOS['django-runserver'];
+    const dir = await fs.mkdtemp(path.join(require('node:os').tmpdir(), 'wand-vscode-'));
+    const launch = path.join(dir, '.vscode', 'launch.json');
+    await fs.mkdir(path.dirname(launch));
+    await fs.writeFile(launch, '{\n  // mine\n  "version": "0.2.0",\n  "configurations": [{"name": "keep me", "type": "node", "request": "launch"},],\n}\n');
+    const child = startDebug(s, [`--vscode=${launch}`]);
+    const ev = await ready(child);
+    for (let i = 0; i < 50 && !child.stderr().includes('wrote'); i++) await new Promise((r) => setTimeout(r, 100));
+    const written = JSON.parse(await fs.readFile(launch, 'utf8')) as { configurations: Array<Record<string, unknown>> };
+    expect(written.configurations.map((c) => c.name)).toEqual(['keep me', `wand: ${ev.pod} PID ${ev.targets[0].pid}`]);
+    expect(written.configurations[1]).toMatchObject({
+      type: 'debugpy',
+      request: 'attach',
+      connect: { host: '127.0.0.1', port: ev.targets[0].localPort },
+      pathMappings: [{ localRoot: '${workspaceFolder}', remoteRoot: '/app' }],
+    });
+    expect(await stopSession(child)).toBe(0);
+
+    const noForward = startDebug(s, ['--no-forward']);
+    const injected = await ready(noForward);
+    expect(injected.targets[0].localPort).toBeNull();
+    expect(injected.targets[0].reused).toBe(true);
+    expect(noForward.kubectlCalls().some((c) => c[0] === 'port-forward')).toBe(false);
+    expect(await stopSession(noForward)).toBe(0);
+  });
+
   test('a blocked main thread is explained with its stack', async () => {
     const s = SCENARIOS['blocked-main'];
     const r = await env.wand(['debug', `svc/${s.service}`, '-n', s.namespace, '--timeout', '2', '--local-port', '0']);
