@@ -63,6 +63,14 @@ function stopRequested(): Promise<string> {
   });
 }
 
+/**
+ * After a stop during start-up the pod is clean, but the abandoned start (its wait for the
+ * injection) may still hold timers: do not let them keep us alive.
+ */
+function exitSoon(): void {
+  setTimeout(() => process.exit(), 500).unref();
+}
+
 async function handler(args: DebugArgs): Promise<void> {
   const json = args.output === 'json';
   const render = createDebugRenderer({ json, out: process.stdout, err: process.stderr });
@@ -97,10 +105,27 @@ async function handler(args: DebugArgs): Promise<void> {
   });
   render({ event: 'pod-chosen', pod: chosenPod.pod.metadata.name, reason: chosenPod.reason });
   const stop = stopRequested();
+  // Ctrl-C before "ready" stops cleanly too: the terminal's SIGINT also reaches our kubectl
+  // children, whose deaths must not be reported as the session's failure.
+  let stopping = false;
+  void stop.then(() => (stopping = true));
+  const starting = session.start(chosenPod.pod);
+  starting.catch(() => undefined);
   try {
-    await session.start(chosenPod.pod);
+    const first = await Promise.race([starting.then(() => 'started' as const), stop]);
+    if (first !== 'started') {
+      await session.stop();
+      render({ event: 'stopped' });
+      exitSoon();
+      return;
+    }
   } catch (error) {
     await session.stop();
+    if (stopping) {
+      render({ event: 'stopped' });
+      exitSoon();
+      return;
+    }
     throw explainAgentError(error, args.pid);
   }
   const outcome = await Promise.race([stop, session.finished]);
