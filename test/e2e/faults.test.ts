@@ -169,7 +169,10 @@ run('kubectl wand debug: faults', () => {
     expect(await leftovers(BLOCKED, pod)).toBe(before);
   });
 
-  test.each([0, 250, 600, 1200])('Ctrl-C %i ms after start (before ready): a prompt clean exit, nothing left', async (delay) => {
+  // Before the injection starts (resolving the target, starting the agent). Ctrl-C *during* the
+  // injection is the blocked-main case above (deterministic there; at ~1.2 s on flask it is a race
+  // that leaves the same directory behind when it lands mid-injection).
+  test.each([0, 250, 600])('Ctrl-C %i ms after start (before ready): a prompt clean exit, nothing left', async (delay) => {
     const pod = env.podName(FLASK.namespace);
     const child = startDebug(FLASK);
     await new Promise((r) => setTimeout(r, delay));
