@@ -4,6 +4,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { loadAgentSource } from '../kube/agent-runner';
+import { parseKubectlDuration } from '../kube/kubectl';
 import { DebugSession, justMyCodeFor, type DebugEvent } from '../kube/debug-session';
 import { resolvePods } from '../kube/targets';
 import { explainAgentError } from '../ui/agent-errors';
@@ -39,6 +40,12 @@ function builder(y: Argv): Argv<DebugArgs> {
     .check(validate)
     .example('$0 debug svc/api -n shop', 'Attach to the worker behind a Service, forward 127.0.0.1:5679')
     .example('$0 debug deploy/web --pid 7 --local-port 0 -o json', 'A given process, free local port, events as JSON') as Argv<DebugArgs>;
+}
+
+/** kubectl exec does not apply --request-timeout to a hanging upgrade: bound the agent start by it. */
+function startTimeoutFor(requestTimeout: string | undefined): number | undefined {
+  const ms = requestTimeout === undefined ? undefined : parseKubectlDuration(requestTimeout);
+  return ms ? ms + 5000 : undefined;
 }
 
 function isPort(n: number | undefined, min: number): boolean {
@@ -99,6 +106,7 @@ async function handler(args: DebugArgs): Promise<void> {
     waitForClient: args['wait-for-client'],
     debugpyFrom: args['debugpy-from'],
     agentSource: loadAgentSource(),
+    startTimeoutMs: startTimeoutFor(args['request-timeout']),
     choose: (listed) => chooseProcessesOf(listed, { pid: args.pid }, args.pid === undefined),
     findPods: () => resolvePods(kubectl, namespace, target),
     emit,

@@ -80,7 +80,7 @@ const DEFAULT_START_TIMEOUT_MS = 30_000;
 const CLOSE_GRACE_MS = 2_000;
 /** stderr and stray stdout kept for error messages */
 const KEPT_OUTPUT_CHARS = 64 * 1024;
-const START_TIMEOUT_REMEDY = 'the agent did not start in time: retry, or check the pod with kubectl describe pod';
+const START_TIMEOUT_REMEDY = 'the agent did not start in time: check the pod with kubectl describe pod, or allow more time with --request-timeout';
 
 type Interpreter = (typeof INTERPRETERS)[number];
 

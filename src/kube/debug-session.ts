@@ -10,7 +10,7 @@ import type { PodProcesses } from './discover';
 import { discoverPod, isLivePod } from './discover';
 import { chooseContainer } from './containers';
 import { findLocalDebugpy, zipDebugpy } from './debugpy-source';
-import { AgentError, KubeError } from './errors';
+import { AgentError, KubeError, NoPods, NotFound } from './errors';
 import { ForwardSupervisor } from './forward-supervisor';
 import type { Kubectl } from './kubectl';
 import { openAgentSession, type AgentSession } from './agent-session';
@@ -67,6 +67,8 @@ export interface DebugConfig {
   waitForClient: boolean;
   debugpyFrom?: string;
   agentSource: string;
+  /** how long the agent may take to start (bound to --request-timeout when given) */
+  startTimeoutMs?: number;
   /** chooses among the listed processes (may prompt); rejects when nothing can be chosen */
   choose(listed: PodProcesses): Promise<ChosenForDebug>;
   /** the target's current pods, to find a replacement */
@@ -141,7 +143,11 @@ export class DebugSession {
     // The first forward does not depend on the injection: start both at once.
     const firstForward = this.config.forward ? this.startForward(pod, 0) : Promise.resolve(undefined);
     firstForward.catch(() => undefined);
-    const opening = openAgentSession(this.kubectl, { namespace, pod: name, container, containers: pod.spec.containers.map((c) => c.name) }, { agentSource: this.config.agentSource });
+    const opening = openAgentSession(
+      this.kubectl,
+      { namespace, pod: name, container, containers: pod.spec.containers.map((c) => c.name) },
+      { agentSource: this.config.agentSource, startTimeoutMs: this.config.startTimeoutMs },
+    );
     // stop() during this attach (Ctrl-C before ready) must end what it started
     const abandon = () => Promise.allSettled([opening.then((s) => s.close()), firstForward.then((f) => f?.stop())]);
     this.attaching.add(abandon);
@@ -271,12 +277,14 @@ export class DebugSession {
     this.config.emit({ event: 'reinjected', ...this.details(state, 'the app reloaded: new worker injected') });
   }
 
+  /** False when the pod is gone or going; any other failure (API server unreachable…) throws. */
   private async podAlive(pod: Pod): Promise<boolean> {
     try {
       const current = await this.kubectl.json<Pod>(['get', 'pod', pod.metadata.name, '-n', this.config.namespace, '-o', 'json']);
       return current.metadata.uid === pod.metadata.uid && isLivePod(current);
-    } catch {
-      return false;
+    } catch (error) {
+      if (error instanceof NotFound) return false;
+      throw error;
     }
   }
 
@@ -312,7 +320,10 @@ export class DebugSession {
   private async waitForReplacement(old: Pod): Promise<Pod> {
     const deadline = Date.now() + REPLACEMENT_TIMEOUT_MS;
     for (;;) {
-      const pods = (await this.config.findPods().catch(() => [] as Pod[])).filter((p) => p.metadata.uid !== old.metadata.uid);
+      const pods = (await this.config.findPods().catch((error: unknown) => {
+        if (error instanceof NoPods) return [] as Pod[];
+        throw error;
+      })).filter((p) => p.metadata.uid !== old.metadata.uid);
       const choice = choosePod(pods.map(toPodSummary));
       if (!('error' in choice) && choice.chosen.ready) return pods.find((p) => p.metadata.name === choice.chosen.name) as Pod;
       if (Date.now() > deadline || this.stopping) throw new KubeReplacementTimeout(old.metadata.name);

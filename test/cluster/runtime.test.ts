@@ -69,10 +69,15 @@ interface ExecResult {
   stdout: string;
   stderr: string;
 }
-async function execIn(rt: PodRuntime, podUid: string, command: string[], opts: { container?: string; stdin?: string; tty?: boolean; signal?: AbortSignal } = {}): Promise<ExecResult> {
+async function execIn(
+  rt: PodRuntime,
+  podUid: string,
+  command: string[],
+  opts: { container?: string; stdin?: string; stdinStream?: PassThrough; tty?: boolean; signal?: AbortSignal } = {},
+): Promise<ExecResult> {
   const out = sink();
   const err = sink();
-  const stdin = opts.stdin === undefined ? null : new PassThrough().end(opts.stdin);
+  const stdin = opts.stdinStream ?? (opts.stdin === undefined ? null : new PassThrough().end(opts.stdin));
   const outcome = await rt.exec(
     { podUid, container: opts.container ?? 'app', command, tty: opts.tty ?? false },
     { stdin, stdout: out.stream, stderr: opts.tty ? null : err.stream },
@@ -230,7 +235,17 @@ describeIfRoot('namespace pod runtime', () => {
       expect(r.stdout).toBe('out\nerr\n');
     });
 
-    it('kills the exec process tree on abort', async () => {
+    it('closes an exec\'s stdin on abort, so it can clean up and exit by itself', async () => {
+      const abort = new AbortController();
+      const stdin = new PassThrough();
+      const pending = execIn(rt, spec.uid, ['python3', '-c', 'import sys; sys.stdin.read(); open("/tmp/saw-eof", "w")'], { signal: abort.signal, stdinStream: stdin });
+      await new Promise((r) => setTimeout(r, 300));
+      abort.abort();
+      expect((await pending).outcome).toEqual({ exitCode: 0 });
+      expect((await execIn(rt, spec.uid, ['cat', '/tmp/saw-eof'])).outcome).toEqual({ exitCode: 0 });
+    });
+
+    it('kills the exec process tree after a grace period on abort', async () => {
       const abort = new AbortController();
       const pending = execIn(rt, spec.uid, ['sh', '-c', 'sleep 300 & sleep 301'], { signal: abort.signal });
       await waitUntil(async () => outputOf(await execIn(rt, spec.uid, ['ps', '-eo', 'args'])).includes('sleep 301'));

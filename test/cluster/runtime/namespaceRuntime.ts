@@ -111,6 +111,9 @@ function exitOf(proc: ChildProcess): Promise<ExitInfo> {
   });
 }
 
+/** How long an exec'd command may outlive its client's connection. */
+const EXEC_ABORT_GRACE_MS = 3000;
+
 function exitCodeOf({ code, signal }: ExitInfo): number {
   return code ?? 128 + (signal ? osConstants.signals[signal] : 0);
 }
@@ -222,13 +225,22 @@ class NamespaceRuntime implements PodRuntime {
     }
     proc.stdout!.pipe(streams.stdout, { end: false });
     proc.stderr!.pipe(streams.stderr ?? streams.stdout, { end: false });
-    const abort = (): void => signalAll(processTree(readProcessTable(), [proc.pid ?? -1]), 'SIGKILL');
+    // Like a kubelet when the client goes away: the command loses its stdio (EOF on stdin, EPIPE
+    // on output) and may clean up; one that carries on regardless is killed after a grace period.
+    let graceTimer: NodeJS.Timeout | undefined;
+    const abort = (): void => {
+      proc.stdin?.end();
+      proc.stdout?.destroy();
+      proc.stderr?.destroy();
+      graceTimer = setTimeout(() => signalAll(processTree(readProcessTable(), [proc.pid ?? -1]), 'SIGKILL'), EXEC_ABORT_GRACE_MS);
+    };
     if (signal.aborted) abort();
     else signal.addEventListener('abort', abort, { once: true });
     try {
       return await closed;
     } finally {
       signal.removeEventListener('abort', abort);
+      clearTimeout(graceTimer);
       if (streams.stdin && proc.stdin) streams.stdin.unpipe(proc.stdin);
       pod.execs.delete(execRun);
     }
