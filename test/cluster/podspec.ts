@@ -4,40 +4,13 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { Container, Pod, Volume } from './api/objects';
 import type { ContainerSpec, PodSpecForRuntime, VolumeMountSpec } from './runtime/types';
 
-interface SecurityContext {
-  runAsUser?: number;
-  runAsGroup?: number;
-}
-interface EnvVar {
-  name: string;
-  value?: string;
-}
-interface ContainerManifest {
-  name: string;
-  image: string;
-  command?: string[];
-  args?: string[];
-  workingDir?: string;
-  env?: EnvVar[];
-  securityContext?: SecurityContext;
-  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
-}
-interface VolumeManifest {
-  name: string;
-  configMap?: { name: string; items?: { key: string; path: string }[] };
-  emptyDir?: Record<string, unknown>;
-}
-export interface PodManifest {
-  metadata: { name: string; namespace?: string; uid?: string };
-  spec: {
-    containers: ContainerManifest[];
-    volumes?: VolumeManifest[];
-    securityContext?: SecurityContext;
-    shareProcessNamespace?: boolean;
-  };
-}
+/** The parts of a Pod the runtime needs (the store's own types: one model of a pod). */
+export type PodManifest = Pick<Pod, 'spec'> & { metadata: Pick<Pod['metadata'], 'name' | 'namespace'> };
+type ContainerManifest = Container;
+type VolumeManifest = Volume;
 
 export interface PodSpecContext {
   /** directory for this pod's volumes */
