@@ -51,9 +51,9 @@ gives end-of-file and a way to answer ``go``, so code never runs unless the agen
 
 Behaviour worth knowing
 -----------------------
-* On timeout the payload stays in its directory (only the socket goes): deleting a script that
-  sys.remote_exec still has pending makes the target log "Can't open debugger script" when it
-  wakes up. When it finally runs it finds no agent, runs nothing and deletes its own files.
+* On timeout or cancel, a payload the target has not run yet is replaced in the target by
+  /dev/null (a newer sys.remote_exec overwrites the pending one), then removed: deleting a script
+  that is still pending would make the target log "Can't open debugger script" when it wakes.
 * inject reuses a debugpy listener only if /proc shows its adapter alive and linked to the target.
   debugpy's adapter exits when its client sends "disconnect"; the next inject then listens again
   (after pydevd has disposed of the old session), which debugpy itself would refuse.
@@ -1652,11 +1652,14 @@ class PayloadFiles(object):
         self._lock = threading.Lock()
         self._removed = False
 
-    def remove(self, pid):
+    def remove(self, target):
         """Remove our files, once. May run in the main thread while the request's thread still runs.
 
-        A payload the target has not run yet stays: when it runs it finds no agent and deletes its
-        own files. Deleting it now would make the target log "Can't open debugger script".
+        A payload the target has not run yet is still pending in it: deleting it would make the
+        target log "Can't open debugger script" when it wakes. So the pending path is first
+        replaced with /dev/null (one pending script per thread: the newer call wins), which runs
+        as an empty script. If that fails, the payload stays: when it runs it finds no agent and
+        deletes its own files.
         """
         with self._lock:
             if self._removed:
@@ -1664,8 +1667,11 @@ class PayloadFiles(object):
             self._removed = True
         remove_quietly(self.status)
         connected = self.channel is not None and self.channel.connected
-        if self.handed_over and not connected and process_exists(pid):
-            return
+        if self.handed_over and not connected and process_exists(target.pid):
+            try:
+                run_injector(target, os.devnull)
+            except BaseException:
+                return
         remove_quietly(self.payload)
         remove_quietly(self.dir, is_dir=True)
 
@@ -1673,7 +1679,7 @@ class PayloadFiles(object):
 def run_payload(target, config, timeout_seconds, debugpy_zip_b64=None):
     """Inject the payload into `target` and return its final message (a dict with `status`)."""
     files = PayloadFiles(make_private_dir(target))
-    with cleanup_after(lambda: files.remove(target.pid)):
+    with cleanup_after(lambda: files.remove(target)):
         if debugpy_zip_b64:
             config['debugpyPath'] = debugpy_copy(target, debugpy_zip_b64, os.path.dirname(files.dir))
         config.update({'status': files.status, 'payload': files.payload, 'dir': files.dir})

@@ -125,11 +125,9 @@ run('kubectl wand debug: faults', () => {
     afterCut = await leftovers(BLOCKED, pod);
   });
 
-  // KNOWN, BY DESIGN FOR NOW: the agent does see end-of-stdin and removes what it can, but the
-  // target's main thread is blocked, so its sys.remote_exec is still pending and must find its
-  // script file when it wakes (it then deletes it itself). Nothing sweeps such a directory if the
-  // process never wakes. test.failing turns red once that changes.
-  test.failing('… and no wand-* directory is left in the pod after the cut', () => {
+  // The target's main thread is blocked, so its sys.remote_exec is still pending: the agent, seeing
+  // end-of-stdin, replaces the pending script with /dev/null in the target, then removes its files.
+  test('… and no wand-* directory is left in the pod after the cut', () => {
     expect(afterCut).toBe('');
   });
 
@@ -149,10 +147,9 @@ run('kubectl wand debug: faults', () => {
     await serves(FLASK, pod);
   });
 
-  // KNOWN, BY DESIGN FOR NOW: exits 0 promptly with no forward left, but the directory holding
-  // the injection still queued in the blocked target stays until the target wakes and runs it
-  // (the script then deletes itself), as above.
-  test.failing('Ctrl-C while waiting for the injection (blocked main thread): exit 0, nothing left in the pod', async () => {
+  // As above: the injection still queued in the blocked target is replaced by /dev/null and the
+  // agent's directory removed.
+  test('Ctrl-C while waiting for the injection (blocked main thread): exit 0, nothing left in the pod', async () => {
     const pod = env.podName(BLOCKED.namespace);
     const before = await leftovers(BLOCKED, pod);
     const child = startDebug(BLOCKED, ['--timeout', '30']);
