@@ -7,7 +7,7 @@
  * `complete` is pure: the commands and flags come in as a spec (derived from the yargs parser, see
  * ./completion-spec) and cluster data through a small lister (./completion-lister runs kubectl).
  */
-import { parseTarget, type Target, type TargetInput } from '../kube/targets';
+import { parseTarget, RESOURCE as RESOURCE_OF, type Target, type TargetInput } from '../kube/targets';
 import type { Argv } from 'yargs';
 
 /** cobra's ShellCompDirective bits, which kubectl passes on to the shell. */
@@ -86,16 +86,6 @@ const TARGET_TYPES: readonly Candidate[] = [
   { value: 'pod/', description: 'Pod' },
 ];
 
-/** kubectl resource (group-qualified so CRDs cannot shadow it) for each target kind. */
-const RESOURCE_OF: Record<Exclude<Target['kind'], 'selector'>, string> = {
-  pod: 'pods',
-  service: 'services',
-  deployment: 'deployments.apps',
-  statefulset: 'statefulsets.apps',
-  replicaset: 'replicasets.apps',
-  daemonset: 'daemonsets.apps',
-  job: 'jobs.batch',
-};
 
 /** string flags whose value is never a file name (other string flags get the shell's file completion) */
 const NOT_A_FILE = new Set(['selector', 'as', 'request-timeout', 'code', 'module']);

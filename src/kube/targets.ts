@@ -45,7 +45,7 @@ const TYPE_ALIASES: Record<string, Exclude<Target['kind'], 'selector'>> = {
 };
 
 /** kubectl resource names used to fetch each kind (group-qualified so CRDs cannot shadow them). */
-const RESOURCE: Record<Exclude<Target['kind'], 'selector'>, string> = {
+export const RESOURCE: Record<Exclude<Target['kind'], 'selector'>, string> = {
   pod: 'pods',
   service: 'services',
   deployment: 'deployments.apps',
