@@ -104,10 +104,10 @@ function choiceRemedy(code: string, listed: PodProcesses, message: string): stri
   }
 }
 
-/** Lists the processes of one pod (one exec) and chooses among them. */
-export async function chooseProcessIn(chosen: ChosenPod, flags: ChooseFlags, agentSource: string, multi: boolean): Promise<ChosenProcesses> {
-  chooseContainer(chosen.pod, flags.container); // validates -c before any exec
+/** Lists the processes of the chosen pod (one exec); -c is validated before any exec. */
+export async function listProcessesIn(chosen: ChosenPod, flags: ChooseFlags, agentSource: string): Promise<PodProcesses> {
+  chooseContainer(chosen.pod, flags.container);
   const listed = await discoverPod(chosen.kubectl, chosen.pod, { container: flags.container, agentSource });
   if (listed.error instanceof KubeError) throw listed.error;
-  return chooseProcessesOf(listed, flags, multi);
+  return listed;
 }

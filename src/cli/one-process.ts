@@ -1,13 +1,11 @@
 /** The one process exec and stack work on, chosen by the shared rules of choose-target.ts. */
 import { loadAgentSource, type AgentTarget } from '../kube/agent-runner';
-import { chooseContainer } from '../kube/containers';
-import { discoverPod, type PodProcesses } from '../kube/discover';
-import { KubeError } from '../kube/errors';
+import type { PodProcesses } from '../kube/discover';
 import type { Kubectl } from '../kube/kubectl';
 import type { ClassifiedProcess } from '../select/roles';
 import { color } from '../ui/colors';
 import type { ProcessContext } from '../ui/exec-errors';
-import { chooseProcessesOf, choosePodOf, type ChooseFlags, type ChosenPod } from './choose-target';
+import { chooseProcessesOf, choosePodOf, listProcessesIn, type ChooseFlags } from './choose-target';
 
 export interface OneProcess {
   kubectl: Kubectl;
@@ -30,18 +28,11 @@ function forReadingOnly(listed: PodProcesses): PodProcesses {
   return { ...listed, processes };
 }
 
-async function listProcesses(chosen: ChosenPod, flags: ChooseFlags, agentSource: string): Promise<PodProcesses> {
-  chooseContainer(chosen.pod, flags.container); // validates -c before any exec
-  const listed = await discoverPod(chosen.kubectl, chosen.pod, { container: flags.container, agentSource });
-  if (listed.error instanceof KubeError) throw listed.error;
-  return listed;
-}
-
 /** `readOnly`: the command reads the process's memory and never runs code in it (stack). */
 export async function chooseOneProcess(flags: ChooseFlags, opts: { readOnly: boolean }): Promise<OneProcess> {
   const agentSource = loadAgentSource();
   const pod = await choosePodOf(flags);
-  const listed = await listProcesses(pod, flags, agentSource);
+  const listed = await listProcessesIn(pod, flags, agentSource);
   const choice = await chooseProcessesOf(opts.readOnly ? forReadingOnly(listed) : listed, flags, false);
   const process = choice.chosen[0]!;
   const namespace = pod.pod.metadata.namespace ?? pod.namespace;
