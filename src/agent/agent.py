@@ -2133,7 +2133,8 @@ def serve():
     watcher = Watcher(emit)
     watcher.start()
     try:
-        emit({'event': 'ready', 'id': 0, 'agentPython': python_version(), 'pid': os.getpid()})
+        emit({'event': 'ready', 'id': 0, 'agentPython': python_version(), 'pid': os.getpid(),
+              'hostname': os.uname().nodename})
         for line in iter(sys.stdin.buffer.readline, b''):
             if line.strip():
                 dispatch(line, watcher)

@@ -239,7 +239,8 @@ export type SessionEvent =
   | ({ id: number } & AgentEvent)
   | { event: 'result'; id: number; result: WatchResult }
   /** the first line: the agent runs (id 0 belongs to no request) */
-  | { event: 'ready'; id: 0; agentPython: string; pid: number }
+  /** hostname: the pod's (its name unless spec.hostname says otherwise), to know where an exec by TYPE/NAME landed */
+  | { event: 'ready'; id: 0; agentPython: string; pid: number; hostname: string }
   /** watched processes exited (id: the watch request's) */
   | { event: 'exited'; id: number; pids: number[] }
   /** the process table after an exit, without CPU sampling (cpuPercent 0) */

@@ -77,7 +77,8 @@ class SessionTest(unittest.TestCase):
 
     def test_ready_then_concurrent_requests_each_answered_under_its_id(self):
         s = self.session
-        self.assertEqual(s.ready, {'event': 'ready', 'id': 0, 'agentPython': HOST_VERSION, 'pid': s.proc.pid})
+        self.assertEqual(s.ready, {'event': 'ready', 'id': 0, 'agentPython': HOST_VERSION, 'pid': s.proc.pid,
+                                   'hostname': os.uname().nodename})
         slow = s.send({'op': 'list', 'sampleSeconds': 0.5})
         fast = s.send({'op': 'list', 'sampleSeconds': 0})
         failing = s.send({'op': 'stack', 'pid': 999999999})
