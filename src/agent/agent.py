@@ -71,20 +71,19 @@ Behaviour worth knowing
 Runs on Python 3.8+ with the standard library only; needs no shell, ``ps`` or ``tar``.
 """
 
+import _thread
 import base64
-import contextlib
 import json
 import os
 import re
 import select
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-import traceback
+
+# Only what every operation needs is imported here: Python's start is most of what `list` costs,
+# so modules that some operations need (subprocess, socket, tempfile, threading, traceback...) are
+# imported in the functions that use them.
 
 # ---------------------------------------------------------------------------------------------
 # Constants shared with contract.ts
@@ -146,9 +145,9 @@ class AgentError(Exception):
         self.extra = extra
 
 
-_emit_lock = threading.Lock()
-#: in a session, `.id` is the id of the request the current thread serves
-_request = threading.local()
+_emit_lock = _thread.allocate_lock()
+#: in a session, `.id` is the id of the request the current thread serves (threading.local)
+_request = _thread._local()
 _serving = False
 
 
@@ -454,6 +453,7 @@ TCP_LISTEN = 10
 
 
 def _decode_address(text):
+    import socket
     host_hex, port_hex = text.split(':')
     raw = bytes.fromhex(host_hex)
     # the kernel prints each 32-bit word in host (little-endian) order
@@ -714,6 +714,7 @@ def helper_env():
 
 
 def start_target_python(exe_path, source, args=()):
+    import subprocess
     return subprocess.Popen(
         [exe_path, '-S', '-c', source] + [str(a) for a in args],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -722,6 +723,7 @@ def start_target_python(exe_path, source, args=()):
 
 def finish_process(proc, timeout):
     """(returncode, stdout, stderr); returncode None when it had to be killed."""
+    import subprocess
     try:
         out, err = proc.communicate(timeout=max(timeout, 0.01))
         return proc.returncode, out.decode('utf-8', 'replace'), err.decode('utf-8', 'replace')
@@ -739,7 +741,45 @@ def parse_probe_output(out):
     return version, supported
 
 
+def file_identity(path):
+    """(st_dev, st_ino) of the file at `path` (symlinks followed), or None."""
+    try:
+        st = os.stat(path)
+        return st.st_dev, st.st_ino
+    except OSError:
+        return None
+
+
+_own_interpreter = []  # [(identity, (version, supported)) or None] once computed
+
+
+def own_interpreter():
+    """(identity of the agent's interpreter binary, its (version, supported)), or None.
+
+    A process running the very binary the agent runs needs no version probe: its answers are ours.
+    But sys.is_remote_debug_enabled() is also False when only this process opted out (its
+    environment or -X option), so only True settles `supported`; then the probe asks as before.
+    """
+    if not _own_interpreter:
+        identity = file_identity('/proc/self/exe')
+        enabled = getattr(sys, 'is_remote_debug_enabled', None)
+        if identity is None or (enabled is not None and not enabled()):
+            _own_interpreter.append(None)
+        else:
+            _own_interpreter.append((identity, (python_version(), True if enabled else None)))
+    return _own_interpreter[0]
+
+
+def own_answers(identity):
+    """(version, supported) without a probe when `identity` is the agent's own interpreter, else None."""
+    own = own_interpreter()
+    return own[1] if own is not None and identity is not None and identity == own[0] else None
+
+
 def probe_python(exe_path, timeout=PROBE_TIMEOUT_SECONDS):
+    known = own_answers(file_identity(exe_path))
+    if known is not None:
+        return known
     try:
         proc = start_target_python(exe_path, PROBE_SOURCE)
     except OSError:
@@ -755,11 +795,7 @@ def probe_python(exe_path, timeout=PROBE_TIMEOUT_SECONDS):
 
 def exe_identity(pid):
     """(st_dev, st_ino) of the process's executable: one version probe per distinct binary."""
-    try:
-        st = os.stat('/proc/%d/exe' % pid)
-        return st.st_dev, st.st_ino
-    except OSError:
-        return None
+    return file_identity('/proc/%d/exe' % pid)
 
 
 def redact_argv(argv):
@@ -843,6 +879,10 @@ def start_version_probes(pids):
             continue
         identity_by_pid[pid] = identity
         if identity not in probes and identity not in _known_versions:
+            known = own_answers(identity)
+            if known is not None:
+                _known_versions[identity] = known
+                continue
             try:
                 probes[identity] = start_target_python('/proc/%d/exe' % pid, PROBE_SOURCE)
             except OSError:
@@ -1105,6 +1145,7 @@ def give_to_target(path, target):
 
 def make_private_dir(target):
     """mkdtemp('wand-') in the first base that is writable, visible to the target, short enough."""
+    import tempfile
     tried = []
     for base in private_dir_bases(target):
         try:
@@ -1126,22 +1167,25 @@ def make_private_dir(target):
     raise AgentError('no-writable-dir', 'no writable directory for the injected script: tried ' + ', '.join(tried))
 
 
-_cleanups_lock = threading.Lock()
+_cleanups_lock = _thread.allocate_lock()
 #: cleanups of requests in flight: a session that ends runs them from the main thread
 _cleanups = set()
 
 
-@contextlib.contextmanager
-def cleanup_after(cleanup):
+class cleanup_after(object):
     """Run `cleanup` after the block, or before it ends if the session ends first (so: idempotent)."""
-    with _cleanups_lock:
-        _cleanups.add(cleanup)
-    try:
-        yield
-    finally:
+
+    def __init__(self, cleanup):
+        self.cleanup = cleanup
+
+    def __enter__(self):
         with _cleanups_lock:
-            _cleanups.discard(cleanup)
-        cleanup()
+            _cleanups.add(self.cleanup)
+
+    def __exit__(self, *exc_info):
+        with _cleanups_lock:
+            _cleanups.discard(self.cleanup)
+        self.cleanup()
 
 
 def run_pending_cleanups():
@@ -1174,6 +1218,7 @@ def debugpy_copy(target, zip_b64, base):
     import hashlib
     import io
     import shutil
+    import tempfile
     import zipfile
     data = base64.b64decode(zip_b64)
     final = os.path.join(base, 'wand-debugpy-' + hashlib.sha256(data).hexdigest()[:16])
@@ -1537,6 +1582,7 @@ class StatusChannel(object):
     """The agent's end of the Unix socket: accepts the payload's one connection, reads JSON lines."""
 
     def __init__(self, path, target):
+        import socket
         self.path = path
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(path)
@@ -1649,7 +1695,7 @@ class PayloadFiles(object):
         self.channel = None
         #: sys.remote_exec may hold the payload's path: the target will open it when it gets to it
         self.handed_over = False
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self._removed = False
 
     def remove(self, target):
@@ -1773,6 +1819,7 @@ def check_syntax(code, target):
     try:
         compile(code, '<wand-exec>', 'exec', dont_inherit=True)
     except (SyntaxError, ValueError) as exc:
+        import traceback
         text = ''.join(traceback.format_exception_only(type(exc), exc)).rstrip()
         raise AgentError('injected-code-failed', 'the code does not compile, nothing was run:\n' + text)
 
@@ -1851,6 +1898,7 @@ def doctor_debugpy(facts):
     env = dict(facts.environ) if facts.environ is not None else helper_env()
     env.pop(DISABLE_ENV, None)
     cwd = facts.cwd if facts.cwd and os.path.isdir(facts.cwd) else '/'
+    import subprocess
     try:
         proc = subprocess.Popen([doctor_interpreter(facts), '-c', DEBUGPY_PROBE_SOURCE],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -1987,7 +2035,7 @@ class Watcher(object):
 
     def __init__(self, emit_event):
         self.emit = emit_event
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self._replacement = None  # (request id, pids) from replace(), not yet taken by the thread
         self._wake_r, self._wake_w = os.pipe()
         self.request_id = None
@@ -1997,6 +2045,7 @@ class Watcher(object):
         self.signature = None
 
     def start(self):
+        import threading
         thread = threading.Thread(target=self._run, name='wand-watch')
         thread.daemon = True
         thread.start()
@@ -2015,6 +2064,7 @@ class Watcher(object):
                 if self.next_scan <= time.monotonic() < self.scan_until:
                     self._scan()
             except Exception:
+                import traceback
                 sys.stderr.write('kubectl-wand agent: watch failed:\n' + traceback.format_exc())
                 time.sleep(WATCH_POLL_SECONDS)
 
@@ -2091,6 +2141,7 @@ def final_event(operation, request):
     except AgentError as exc:
         return error_event(exc)
     except Exception as exc:
+        import traceback
         return {'event': 'error', 'code': 'internal',
                 'message': 'agent failure: %s: %s\n%s' % (type(exc).__name__, exc, traceback.format_exc())}
 
@@ -2163,6 +2214,7 @@ def dispatch(line, watcher):
         if event['event'] == 'result':
             watcher.replace(request_id, event['result']['pids'])
         return
+    import threading
     thread = threading.Thread(target=serve_request, args=(request_id, request), name='wand-request-%d' % request_id)
     thread.daemon = True
     thread.start()

@@ -1,0 +1,121 @@
+"""What the agent costs in the pod: imports at start, interpreters it spawns, how soon code runs.
+
+Run: python3 -m unittest discover -s test/unit/agent -v (the container tests need WAND_TEST_ROOT, see
+wandtest).
+"""
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from wandtest import AGENT_PATH, TEST_ROOT, Container, load_agent, requires_container
+
+agent = load_agent()
+HOST_VERSION = '%d.%d.%d' % sys.version_info[:3]
+LOOP = 'import time\nprint("ready", flush=True)\nwhile True:\n    time.sleep(0.05)\n'
+#: imported only by the operations that need them (see the comment at the agent's imports)
+LAZY_MODULES = ('subprocess', 'socket', 'tempfile', 'threading', 'traceback', 'contextlib', 'shutil')
+
+
+def modules_after(source):
+    """The modules loaded after running `source` in a fresh `python3 -I -`."""
+    code = source + '\nimport json as _j, sys as _s\n_s.stdout.write(_j.dumps(sorted(_s.modules)))\n'
+    out = subprocess.run([sys.executable, '-I', '-'], input=code.encode(), stdout=subprocess.PIPE,
+                         check=True).stdout
+    return set(json.loads(out.decode()))
+
+
+class StartCostTest(unittest.TestCase):
+    def test_module_top_imports_none_of_the_lazy_modules(self):
+        with open(AGENT_PATH) as f:
+            source = f.read()
+        loaded = modules_after(source) - modules_after('')
+        self.assertEqual(sorted(loaded.intersection(LAZY_MODULES)), [])
+
+    def test_own_interpreter_needs_no_version_probe(self):
+        # a grandchild: list leaves out the agent's own children
+        parent = subprocess.Popen(
+            [sys.executable, '-c', 'import subprocess, sys\n'
+             'p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])\n'
+             'print(p.pid, flush=True)\nsys.stdin.read()\np.kill()\np.wait()'],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.addCleanup(parent.wait)
+        self.addCleanup(parent.stdin.close)
+        child_pid = int(parent.stdout.readline())
+        parent.stdout.close()
+        real_start, probed = agent.start_target_python, []
+
+        def recording(exe_path, *args, **kwargs):
+            probed.append(os.stat(exe_path).st_ino)
+            return real_start(exe_path, *args, **kwargs)
+        agent.start_target_python = recording
+        agent._known_versions.clear()
+        try:
+            records = dict((p['pid'], p) for p in agent.list_processes(0)['processes'])
+            own = agent.probe_python('/proc/%d/exe' % child_pid)
+        finally:
+            agent.start_target_python = real_start
+        self.assertEqual(records[child_pid]['python'], HOST_VERSION)
+        self.assertNotIn(os.stat(sys.executable).st_ino, probed)
+        # the same answers as the probe would give
+        probe = subprocess.run([sys.executable, '-S', '-c', agent.PROBE_SOURCE], stdout=subprocess.PIPE,
+                               env=agent.helper_env(), check=True)
+        self.assertEqual(own, agent.parse_probe_output(probe.stdout.decode()))
+
+
+@requires_container
+class OwnInterpreterContainerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.logs = tempfile.mkdtemp(prefix='wand-test-logs-')
+        cls.c = Container(TEST_ROOT, cls.logs)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.c.stop()
+        import shutil
+        shutil.rmtree(cls.logs, ignore_errors=True)
+
+    def target(self, **kwargs):
+        proc = self.c.python(LOOP, ready='ready', **kwargs)
+        self.addCleanup(proc.stop)
+        return proc
+
+    def test_an_agent_that_opted_out_of_remote_debugging_still_asks_the_build(self):
+        """The agent's own sys.is_remote_debug_enabled() is False here: the probe must decide."""
+        new, old = self.target(), self.target(interpreter='python3.13')
+        from wandtest import run_agent
+        command = self.c.enter_command() + ['env', 'PYTHON_DISABLE_REMOTE_DEBUG=1', 'python3', '-']
+        result = run_agent({'op': 'list', 'sampleSeconds': 0}, command=command).result
+        records = dict((p['pid'], p) for p in result['processes'])
+        self.assertEqual(records[new.pid]['python'], result['agentPython'])
+        self.assertTrue(records[new.pid]['debuggable'], records[new.pid])
+        self.assertTrue(records[old.pid]['python'].startswith('3.13.'))
+
+    def agent_counting_children(self, request):
+        """(last event, the largest child's peak memory: 0 when no child process ever ran)."""
+        with open(AGENT_PATH) as f:
+            source = f.read()
+        code = (source + '\nimport atexit, resource\natexit.register(lambda: sys.stderr.write('
+                '"CHILDREN %d\\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n'
+                'main("REQUEST")\n')
+        encoded = base64.b64encode(json.dumps(request).encode()).decode()
+        run = subprocess.run(self.c.enter_command() + ['python3', '-'], input=code.replace('REQUEST', encoded).encode(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        children = [int(line.split()[1]) for line in run.stderr.decode().splitlines() if line.startswith('CHILDREN ')]
+        return json.loads(run.stdout.decode().splitlines()[-1]), children[-1]
+
+    def test_list_of_own_interpreter_processes_starts_no_interpreter(self):
+        new = self.target()
+        last, children = self.agent_counting_children({'op': 'list', 'sampleSeconds': 0})
+        records = dict((p['pid'], p) for p in last['result']['processes'])
+        self.assertTrue(records[new.pid]['debuggable'])
+        self.assertEqual(children, 0)
+
+
+if __name__ == '__main__':
+    unittest.main()
