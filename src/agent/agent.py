@@ -37,8 +37,10 @@ How code gets into the target (inject and exec)
 -----------------------------------------------
 1. A private directory (mkdtemp ``wand-*``) receives the injected script ``payload`` (no ``.py``
    suffix, so reloaders watching ``*.py`` ignore it) and a Unix socket ``status``.
-2. ``/proc/PID/exe -S -c INJECTOR_SOURCE PID PAYLOAD`` calls ``sys.remote_exec``: the target's own
-   interpreter, so versions and builds always match.
+2. ``sys.remote_exec(PID, PAYLOAD)`` is called by the agent itself when the target runs the very
+   binary the agent runs (and the agent may use remote debugging), else by
+   ``/proc/PID/exe -S -c INJECTOR_SOURCE PID PAYLOAD``: the target's own interpreter, so versions
+   and builds always match.
 3. When the target's main thread next runs bytecode it executes the payload, which connects to
    the socket, says ``started``, waits for the agent's ``go``, does its work and reports one JSON
    line. If the agent is gone (connect fails) the payload does nothing but delete its own files.
@@ -1568,7 +1570,29 @@ def render_payload(config):
 # ---------------------------------------------------------------------------------------------
 
 
+def exception_chain(exc):
+    """An exception and its causes as INJECTOR_SOURCE writes them, for error_from_helper."""
+    chain = []
+    while exc is not None and len(chain) < 5:
+        chain.append('%s: %s' % (type(exc).__name__, exc))
+        exc = exc.__cause__ or exc.__context__
+    return ' <- '.join(chain)
+
+
+def can_inject_in_process(target):
+    """True when sys.remote_exec here is what the injector would run: the same binary, and remote
+    debugging enabled in the agent (own_interpreter() is None otherwise)."""
+    return hasattr(sys, 'remote_exec') and own_answers(file_identity(target.exe_path)) is not None
+
+
 def run_injector(target, payload_path):
+    if can_inject_in_process(target):
+        # saves starting an interpreter (~15-20 ms of CPU before the call)
+        try:
+            sys.remote_exec(target.pid, payload_path)
+        except Exception as exc:
+            raise error_from_helper(target.pid, exception_chain(exc), 'inject into')
+        return
     try:
         proc = start_target_python(target.exe_path, INJECTOR_SOURCE, [target.pid, payload_path])
     except OSError as exc:

@@ -116,6 +116,44 @@ class OwnInterpreterContainerTest(unittest.TestCase):
         self.assertTrue(records[new.pid]['debuggable'])
         self.assertEqual(children, 0)
 
+    def test_exec_into_own_interpreter_process_starts_no_interpreter(self):
+        new = self.target()
+        last, children = self.agent_counting_children({'op': 'exec', 'pid': new.pid, 'code': 'print(6 * 7)',
+                                                       'timeoutSeconds': 10})
+        self.assertEqual(last['result']['stdout'], '42\n')
+        self.assertEqual(children, 0)
+
+    def test_in_process_injector_errors_read_as_the_spawned_injector_ones(self):
+        disabled = self.target(env={'PYTHON_DISABLE_REMOTE_DEBUG': '1'})
+        with open(AGENT_PATH) as f:
+            source = f.read()
+        # pid 1 is `sleep` (not Python), 99999 does not exist
+        script = source + r"""
+import json
+answers = []
+for pid in (PID, 1, 99999):
+    facts = ProcessFacts(PID, read_stat(PID))
+    target = Target(pid, facts, python_version())
+    target.exe_path = '/proc/PID/exe'  # the spawned injector needs a Python
+    paths = []
+    for in_process in (True, False):
+        globals()['can_inject_in_process'] = lambda target, value=in_process: value
+        try:
+            run_injector(target, '/dev/null')
+            paths.append(None)
+        except AgentError as exc:
+            paths.append([exc.code, exc.message])
+    answers.append(paths)
+print(json.dumps(answers))
+""".replace('PID', str(disabled.pid))
+        run = subprocess.run(self.c.enter_command() + ['python3', '-'], input=script.encode(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        answers = json.loads(run.stdout.decode())
+        self.assertEqual([a[0][0] for a in answers], ['remote-debug-disabled', 'internal', 'no-such-process'])
+        for in_process, spawned in answers:
+            self.assertEqual(in_process, spawned)
+
 
 if __name__ == '__main__':
     unittest.main()
