@@ -41,6 +41,8 @@ How code gets into the target (inject and exec)
    binary the agent runs (and the agent may use remote debugging), else by
    ``/proc/PID/exe -S -c INJECTOR_SOURCE PID PAYLOAD``: the target's own interpreter, so versions
    and builds always match.
+   Then, if the target listens on TCP, one connection to it (closed at once, no bytes) wakes an
+   idle event loop or select() so that the next step happens now, not at its poll timeout.
 3. When the target's main thread next runs bytecode it executes the payload, which connects to
    the socket, says ``started``, waits for the agent's ``go``, does its work and reports one JSON
    line. If the agent is gone (connect fails) the payload does nothing but delete its own files.
@@ -509,6 +511,48 @@ def socket_inodes(pid):
         if target and target.startswith('socket:['):
             inodes.add(int(target[8:-1]))
     return inodes
+
+
+#: how long waking a target may take at the most (a loopback connect completes at once)
+WAKE_TIMEOUT_SECONDS = 0.1
+
+
+def wake_address(local):
+    """Where to connect to a listener bound to `local` (host, port): loopback for a wildcard."""
+    host, port = local
+    if host == '0.0.0.0':
+        return '127.0.0.1', port
+    if host == '::':
+        return '::1', port
+    return host, port
+
+
+def wake(pid):
+    """Connect to one of the process's own listening TCP sockets and close at once (no bytes).
+
+    A server idle in epoll_wait()/select() runs a pending sys.remote_exec script only when that call
+    returns (uvicorn: up to 0.1 s later); a connection, like a TCP liveness probe, makes it return now.
+    """
+    import socket
+    try:
+        inodes = socket_inodes(pid)
+        listeners = sorted(set(e['local'] for e in read_tcp_sockets() if e['state'] == TCP_LISTEN
+                               and e['inode'] in inodes), key=lambda local: (':' in local[0], local[1]))
+        if not listeners:
+            return
+        host, port = wake_address(listeners[0])
+        sock = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_STREAM)
+    except Exception:
+        return
+    try:
+        sock.setblocking(False)
+        if sock.connect_ex((host, port)) != 0:
+            # in progress: the listener's poll wakes once the handshake completes
+            select.select([], [sock], [], WAKE_TIMEOUT_SECONDS)
+    except Exception:
+        pass
+    finally:
+        sock.close()
 
 
 def option_value(argv, name):
@@ -1765,6 +1809,7 @@ def run_payload(target, config, timeout_seconds, debugpy_zip_b64=None):
             except BaseException:
                 files.handed_over = False
                 raise
+            wake(target.pid)
             return await_outcome(target, files.channel, timeout_seconds)
         finally:
             if files.channel is not None:

@@ -18,6 +18,21 @@ agent = load_agent()
 HOST_VERSION = '%d.%d.%d' % sys.version_info[:3]
 LOOP = 'import time\nprint("ready", flush=True)\nwhile True:\n    time.sleep(0.05)\n'
 #: imported only by the operations that need them (see the comment at the agent's imports)
+#: a server idle in select() on its listening socket for 30 s at a time; logs what each client sent
+IDLE_SERVER = '''
+import selectors, socket
+server = socket.socket()
+server.bind(('0.0.0.0', 0))
+server.listen()
+selector = selectors.DefaultSelector()
+selector.register(server, selectors.EVENT_READ)
+print("ready", flush=True)
+while True:
+    for key, _ in selector.select(timeout=30):
+        conn, _ = server.accept()
+        print("received %r" % conn.recv(100), flush=True)
+        conn.close()
+'''
 LAZY_MODULES = ('subprocess', 'socket', 'tempfile', 'threading', 'traceback', 'contextlib', 'shutil')
 
 
@@ -65,6 +80,16 @@ class StartCostTest(unittest.TestCase):
         probe = subprocess.run([sys.executable, '-S', '-c', agent.PROBE_SOURCE], stdout=subprocess.PIPE,
                                env=agent.helper_env(), check=True)
         self.assertEqual(own, agent.parse_probe_output(probe.stdout.decode()))
+
+
+    def test_wake_address(self):
+        self.assertEqual(agent.wake_address(('0.0.0.0', 80)), ('127.0.0.1', 80))
+        self.assertEqual(agent.wake_address(('::', 80)), ('::1', 80))
+        self.assertEqual(agent.wake_address(('10.1.2.3', 8000)), ('10.1.2.3', 8000))
+
+    def test_wake_of_a_process_without_listeners_or_gone_does_nothing(self):
+        agent.wake(os.getpid())
+        agent.wake(999999999)
 
 
 @requires_container
@@ -122,6 +147,16 @@ class OwnInterpreterContainerTest(unittest.TestCase):
                                                        'timeoutSeconds': 10})
         self.assertEqual(last['result']['stdout'], '42\n')
         self.assertEqual(children, 0)
+
+    def test_an_idle_server_runs_the_injected_code_at_once(self):
+        server = self.c.python(IDLE_SERVER, ready='ready')
+        self.addCleanup(server.stop)
+        run = self.c.agent({'op': 'exec', 'pid': server.pid, 'code': 'print(6 * 7)', 'timeoutSeconds': 10})
+        self.assertEqual(run.result['stdout'], '42\n')
+        self.assertLess(run.seconds, 5.0)  # else it waited for select()'s 30 s timeout: a timeout error
+        # one connection, no bytes sent
+        self.assertEqual(server.log().count('received'), 1, server.log())
+        self.assertIn("received b''", server.log())
 
     def test_in_process_injector_errors_read_as_the_spawned_injector_ones(self):
         disabled = self.target(env={'PYTHON_DISABLE_REMOTE_DEBUG': '1'})
