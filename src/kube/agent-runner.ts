@@ -11,7 +11,9 @@ import { collect, forEachLine } from './lines';
 
 export interface AgentTarget {
   namespace: string;
+  /** a pod name, or TYPE/NAME for kubectl to pick the pod (see early-session.ts) */
   pod: string;
+  /** '' lets kubectl pick its default container */
   container: string;
   /** all container names of the pod, to word ContainerNotFound */
   containers?: readonly string[];
@@ -55,7 +57,8 @@ export function agentProgram(agentSource: string, request: AgentRequest): string
 }
 
 export function agentExecArgs(target: AgentTarget, interpreter: Interpreter): string[] {
-  return ['exec', '-i', target.pod, '-c', target.container, '-n', target.namespace, '--', interpreter, '-'];
+  const container = target.container ? ['-c', target.container] : [];
+  return ['exec', '-i', target.pod, ...container, '-n', target.namespace, '--', interpreter, '-'];
 }
 
 export async function runAgent<R extends AgentRequest>(

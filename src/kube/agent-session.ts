@@ -30,6 +30,8 @@ export interface AgentSessionOptions {
   onEvent?(event: SessionEvent): void;
   /** how long the agent may take to start, per interpreter tried (default 30 s) */
   startTimeoutMs?: number;
+  /** abandons the start: kubectl is killed at once (the agent has done nothing yet) */
+  signal?: AbortSignal;
 }
 
 export interface SessionEnd {
@@ -41,6 +43,8 @@ export interface AgentSession {
   readonly target: AgentTarget;
   /** the agent's Python version, e.g. "3.14.0" */
   readonly agentPython: string;
+  /** the host name the agent runs on: the pod's (see expectedHostname in early-session.ts) */
+  readonly hostname: string;
   /**
    * Runs one request; requests run concurrently in the agent. Rejects with AgentError on the
    * agent's `error` event, and with the session's end error if the session ends first.
@@ -123,6 +127,7 @@ interface PendingRequest {
 
 class Session implements AgentSession {
   agentPython = '';
+  hostname = '';
   readonly started: Promise<StartOutcome>;
   readonly closed: Promise<SessionEnd>;
   private readonly proc: KubectlProcess;
@@ -200,8 +205,17 @@ class Session implements AgentSession {
         this.closing = true;
         this.proc.kill();
       }, timeoutMs);
+      const abandon = () => {
+        clearTimeout(timer);
+        resolve({ kind: 'failed', error: new AgentSessionEnded(this.target.pod, this.target.namespace, 'its start was abandoned', this.call(null)) });
+        this.closing = true;
+        this.proc.kill();
+      };
+      this.opts.signal?.addEventListener('abort', abandon, { once: true });
+      if (this.opts.signal?.aborted) abandon();
       this.onReady = () => {
         clearTimeout(timer);
+        this.opts.signal?.removeEventListener('abort', abandon);
         resolve({ kind: 'ready' });
       };
       void this.closed.then((end) => {
@@ -237,6 +251,7 @@ class Session implements AgentSession {
     this.notify(() => this.opts.onEvent?.(event));
     if (event.event === 'ready') {
       this.agentPython = event.agentPython;
+      this.hostname = event.hostname;
       this.onReady?.();
     } else if (event.event === 'exited' || event.event === 'processes') {
       if (event.id === this.watchId) this.notify(() => this.onWatch?.(event));

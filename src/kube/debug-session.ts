@@ -14,6 +14,7 @@ import { AgentError, KubeError, NoPods, NotFound } from './errors';
 import { ForwardSupervisor } from './forward-supervisor';
 import type { Kubectl } from './kubectl';
 import { openAgentSession, type AgentSession } from './agent-session';
+import type { EarlySession, OpenedSession } from './early-session';
 import type { Pod } from './types';
 import { classifyProcesses, type ClassifiedProcess } from '../select/roles';
 import { followReload } from '../select/reload';
@@ -73,6 +74,8 @@ export interface DebugConfig {
   choose(listed: PodProcesses): Promise<ChosenForDebug>;
   /** the target's current pods, to find a replacement */
   findPods(): Promise<Pod[]>;
+  /** an agent session opened while the pods were being resolved, used if it landed in the right place */
+  early?: EarlySession;
   emit(event: DebugEvent): void;
 }
 
@@ -109,13 +112,14 @@ export class DebugSession {
   /** what an attach in progress has opened, ended by stop() */
   private readonly attaching = new Set<() => Promise<unknown>>();
 
-  /** Attaches to the pod and resolves once the `ready` event was emitted. */
-  async start(pod: Pod): Promise<void> {
-    this.state = await this.attach(pod, 'ready');
+  /** Attaches to the pod (one of the target's `pods`) and resolves once `ready` was emitted. */
+  async start(pod: Pod, pods: readonly Pod[] = [pod]): Promise<void> {
+    this.state = await this.attach(pod, 'ready', pods);
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.config.early?.release();
     await Promise.allSettled([...this.attaching].map((abandon) => abandon()));
     const state = this.state;
     if (!state) return;
@@ -136,18 +140,21 @@ export class DebugSession {
     return localPort === 0 ? 0 : localPort + index;
   }
 
-  private async attach(pod: Pod, kind: 'ready' | 'reconnected'): Promise<PodState> {
+  private async attach(pod: Pod, kind: 'ready' | 'reconnected', pods: readonly Pod[] = [pod]): Promise<PodState> {
     const namespace = this.config.namespace;
     const name = pod.metadata.name;
     const { container, note } = await this.containerFor(pod);
     // The first forward does not depend on the injection: start both at once.
     const firstForward = this.config.forward ? this.startForward(pod, 0) : Promise.resolve(undefined);
     firstForward.catch(() => undefined);
-    const opening = openAgentSession(
-      this.kubectl,
-      { namespace, pod: name, container, containers: pod.spec.containers.map((c) => c.name) },
-      { agentSource: this.config.agentSource, startTimeoutMs: this.config.startTimeoutMs },
-    );
+    const early = kind === 'ready' ? await this.claimEarly(pod, pods, container) : undefined;
+    const opening = early
+      ? Promise.resolve(early.session)
+      : openAgentSession(
+          this.kubectl,
+          { namespace, pod: name, container, containers: pod.spec.containers.map((c) => c.name) },
+          { agentSource: this.config.agentSource, startTimeoutMs: this.config.startTimeoutMs },
+        );
     // stop() during this attach (Ctrl-C before ready) must end what it started
     const abandon = () => Promise.allSettled([opening.then((s) => s.close()), firstForward.then((f) => f?.stop())]);
     this.attaching.add(abandon);
@@ -161,7 +168,7 @@ export class DebugSession {
     }
     try {
       if (this.stopping) throw new Error('stopped');
-      const list = await session.request({ op: 'list', sampleSeconds: 0 });
+      const list = await (early?.list ?? session.request({ op: 'list', sampleSeconds: 0 }));
       const processes = classifyProcesses(list.processes);
       const listed: PodProcesses = { pod, container, containerNote: note, processes, list, error: null };
       const { chosen, reason } = await this.config.choose(listed);
@@ -184,6 +191,12 @@ export class DebugSession {
       await firstForward.then((f) => f?.stop(), () => undefined);
       throw error;
     }
+  }
+
+  /** The early session if it runs where we attach (it is released otherwise). */
+  private async claimEarly(pod: Pod, pods: readonly Pod[], container: string): Promise<OpenedSession | undefined> {
+    const early = this.config.early;
+    return early && !this.stopping ? early.claim(pod, pods, container) : undefined;
   }
 
   private startForward(pod: Pod, index: number): Promise<ForwardSupervisor> {

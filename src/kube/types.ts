@@ -39,6 +39,9 @@ export interface Pod {
   spec: {
     containers: Container[];
     nodeName?: string;
+    /** the pod's host name when not its name */
+    hostname?: string;
+    setHostnameAsFQDN?: boolean;
   };
   status?: {
     phase?: PodPhase;
