@@ -41,6 +41,11 @@ const NS = APP.namespace;
 const MANY = SCENARIOS['many-pods'];
 const EXE = path.join(ROOT, 'dist/bin/kubectl-wand');
 const BUILT_CLI = path.join(ROOT, 'build/src/cli/main.js');
+/** what `kubectl wand` runs: the single executable krew installs (default), or npm's node build */
+const PLUGIN = process.env.BENCH_PLUGIN === 'node' ? BUILT_CLI : EXE;
+const PLUGIN_LABEL = PLUGIN === EXE ? 'the single executable (krew)' : 'the node build (npm)';
+/** the floor of `pods --with-pids`: this many bare execs at once */
+const EXEC_FLOOR_COUNTS = [1, 20];
 
 // ---------------------------------------------------------------- small helpers
 
@@ -566,6 +571,18 @@ async function manyPodsManifests(dir: string): Promise<Map<number, string>> {
   return out;
 }
 
+/** The floor of `pods --with-pids` over n pods: n bare `kubectl exec … python3 -c pass` at once. */
+async function execFloor(b: Bench, n: number): Promise<number> {
+  const ns = `${MANY.namespace}-${n}`;
+  const pods = b.env.cluster.pods(ns).map((p) => p.metadata.name);
+  if (pods.length !== n) throw new Error(`exec floor: ${pods.length} pods in ${ns}, not ${n}`);
+  const t = now();
+  const runs = await Promise.all(pods.map((pod) => runKubectl(b, ['exec', pod, '-n', ns, '--', 'python3', '-c', 'pass'])));
+  const failed = runs.find((r) => r.code !== 0);
+  if (failed) throw new Error(`exec floor: ${failed.stderr}`);
+  return now() - t;
+}
+
 async function podsOnce(b: Bench, n: number, counted: boolean): Promise<PodsSample> {
   const ns = `${MANY.namespace}-${n}`;
   const tsLog = path.join(b.dir, `calls-${++b.logs}.log`);
@@ -631,7 +648,7 @@ const verdict = (ok: boolean) => (ok ? 'ok' : '**MISSED**');
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the test cluster needs root');
-  if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: npm run build`);
+  if (!existsSync(PLUGIN)) throw new Error(`${PLUGIN} is missing: npm run build && npm run package`);
   const started = new Date();
   const realKubectl = which('kubectl');
   const mach = machine(realKubectl);
@@ -651,7 +668,8 @@ async function main(): Promise<void> {
   try {
     const bin = path.join(dir, 'bin');
     await fs.mkdir(bin);
-    await fs.symlink(BUILT_CLI, path.join(bin, 'kubectl-wand'));
+    await fs.symlink(PLUGIN, path.join(bin, 'kubectl-wand'));
+    log(`kubectl wand runs ${path.relative(ROOT, PLUGIN)}: ${PLUGIN_LABEL}`);
     const tsWrapper = path.join(dir, 'kubectl-ts'); // outside PATH: kubectl would list it as a plugin
     await fs.writeFile(tsWrapper, TS_WRAPPER, { mode: 0o755 });
     const base: NodeJS.ProcessEnv = { ...env.env, PATH: `${bin}:${process.env.PATH ?? ''}`, KUBECTL_PATH: tsWrapper, REAL_KUBECTL: realKubectl };
@@ -688,7 +706,9 @@ async function main(): Promise<void> {
     const counted = new Map<number, PodsSample>();
     for (const n of POD_COUNTS) counted.set(n, await podsOnce(b, n, true)); // doubles as warm-up
     const podsSamples = new Map<number, PodsSample[]>(POD_COUNTS.map((n) => [n, []]));
+    const execFloors = new Map<number, number[]>(EXEC_FLOOR_COUNTS.map((n) => [n, []]));
     for (let i = 0; i < RUNS; i++) {
+      for (const n of EXEC_FLOOR_COUNTS) execFloors.get(n)?.push(await execFloor(b, n));
       for (const n of POD_COUNTS) podsSamples.get(n)?.push(await podsOnce(b, n, false));
       log(`  pods run ${i + 1}/${RUNS}: ${POD_COUNTS.map((n) => `${n}: ${ms(podsSamples.get(n)?.at(-1)?.ms ?? NaN)}`).join(', ')}`);
     }
@@ -716,6 +736,8 @@ async function main(): Promise<void> {
       freshOnWorker: iterations.filter((i) => i.freshTargetIsWorker).length,
       pods: Object.fromEntries(POD_COUNTS.map((n) => [n, { ms: pods(n), calls: podCalls(n), countedCalls: counted.get(n)?.calls ?? null }])),
       pods20over1: pods(20) / pods(1),
+      execFloor: Object.fromEntries(EXEC_FLOOR_COUNTS.map((n) => [n, median(execFloors.get(n) ?? [])])),
+      execFloor20over1: median(execFloors.get(20) ?? []) / median(execFloors.get(1) ?? []),
       startupWand: median(up.wand),
       startupKubectl: median(up.kubectl),
       startupRatio: median(up.wand) / median(up.kubectl),
@@ -758,12 +780,19 @@ async function main(): Promise<void> {
       ['`debug` time to ready, already listening (`reused: true`)', ms(fig.readyReused), `${R}`, '', `${x(fig.ratioReused)} floor${fig.reusedReused < R ? ` (only ${fig.reusedReused}/${R} reused)` : ''}`],
       ['re-injection after a reload, from the new worker\'s start', ms(fig.reinjectFromStart), `${R}`, '≤ 2 s', `${verdict(fig.reinjectFromStart <= 2000)}; ${fig.reinjectWithin2s}/${R} within 2 s, ${R - fig.reinjectOk}/${R} never (in ${REINJECT_TIMEOUT_MS / 1000} s)`],
       ['re-injection after a reload, from the file write (upper bound)', ms(fig.reinjectFromWrite), `${R}`, '', `uvicorn took ${ms(fig.reload)} to start the worker`],
+      ...EXEC_FLOOR_COUNTS.map((n) => [
+        `kubectl floor of \`pods\`: ${n} bare \`kubectl exec … python3 -c pass\` at once`,
+        ms(fig.execFloor[n] ?? NaN),
+        `${R}`,
+        '',
+        n === 20 ? `${x(fig.execFloor20over1)} the one-pod floor` : '',
+      ]),
       ...POD_COUNTS.map((n) => [
         `\`pods --with-pids\`, ${n} pod${n > 1 ? 's' : ''}`,
         ms(pods(n)),
         `${R}`,
         n === 20 ? '≤ 2× 1 pod' : '',
-        `${podCalls(n)} kubectl calls${n === 20 ? `; ${x(fig.pods20over1)} ${verdict(fig.pods20over1 <= 2)}` : ''}`,
+        `${podCalls(n)} kubectl calls${n === 20 ? `; ${x(fig.pods20over1)} ${verdict(fig.pods20over1 <= 2)} (its floor: ${x(fig.execFloor20over1)})` : ''}`,
       ]),
       ['start-up: `dist/bin/kubectl-wand --version`', ms(fig.startupWand), `${STARTUP_RUNS}`, '≤ 1.5× kubectl', `${x(fig.startupRatio)} ${verdict(fig.startupRatio <= 1.5)}`],
       ['start-up: `kubectl version --client`', ms(fig.startupKubectl), `${STARTUP_RUNS}`, '', ''],
@@ -783,7 +812,7 @@ async function main(): Promise<void> {
       ...timeline.map((t) => `| ${t.step} | ${Math.round(t.ms)} |`),
       `| (floor steps, back to back: get svc ${Math.round(floorSteps.getSvc)}, get pods ${Math.round(floorSteps.getPods)}, exec ${Math.round(floorSteps.exec)}, port-forward ${Math.round(floorSteps.portForward)}) | ${Math.round(fig.floorFresh)} |`,
     ].join('\n');
-    const machineLine = `Machine: ${mach.nproc} CPUs (${mach.cpu}), ${mach.memoryGiB} GiB, Linux ${mach.kernel}, Node ${mach.node}, kubectl ${mach.kubectl} (dispatcher → kubectl.1.32).`;
+    const machineLine = `Machine: ${mach.nproc} CPUs (${mach.cpu}), ${mach.memoryGiB} GiB, Linux ${mach.kernel}, Node ${mach.node}, kubectl ${mach.kubectl} (dispatcher → kubectl.1.32). \`kubectl wand\` ran ${PLUGIN_LABEL}.`;
 
     process.stdout.write(`\n${table}\n\n${timelineTable}\n\n${machineLine}\n`);
 
@@ -792,6 +821,7 @@ async function main(): Promise<void> {
       durationSeconds: round((Date.now() - started.getTime()) / 1000),
       command: 'npm run bench',
       runs: RUNS,
+      plugin: path.relative(ROOT, PLUGIN),
       startupRuns: STARTUP_RUNS,
       machine: mach,
       figures: fig,
@@ -805,6 +835,7 @@ async function main(): Promise<void> {
         debug: iterations,
         podsCounted: [...counted.values()],
         pods: [...podsSamples.values()].flat(),
+        execFloor: Object.fromEntries(execFloors),
       },
     };
     await fs.mkdir(path.dirname(OUT), { recursive: true });
