@@ -14,19 +14,12 @@
  * our stdout and stderr; nothing reaches the pod's log. An exception comes back as its traceback
  * (exit 1). The agent compiles the code before injecting it, so a syntax error injects nothing.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import type { AgentEvent } from '../agent/contract';
-import { runAgent } from '../kube/agent-runner';
-import { color } from '../ui/colors';
-import { UsageError, WandError } from '../ui/errors';
-import { agentFailure } from '../ui/exec-errors';
+import { UsageError } from '../ui/errors';
 import type { ChooseFlags } from './choose-target';
-import { chooseOneProcess, printChoice } from './one-process';
 import { withGlobalFlags, withTargetFlags } from './options';
 
-interface ExecArgs extends ChooseFlags {
+export interface ExecArgs extends ChooseFlags {
   /** the second positional: only `-` (read the code from stdin) is valid */
   stdin?: string | boolean;
   code?: string;
@@ -38,10 +31,7 @@ interface ExecArgs extends ChooseFlags {
 
 export type CodeSource = { kind: 'code'; code: string } | { kind: 'file'; path: string } | { kind: 'stdin' };
 
-const ONE_SOURCE = 'give the code exactly one way: --code CODE, -f FILE or - (read from stdin)';
-/** Seconds the agent allows once the code started (see MIN_RUN_SECONDS in agent.py). */
-const AGENT_MIN_RUN_SECONDS = 60;
-const AGENT_MARGIN_SECONDS = 30;
+export const ONE_SOURCE = 'give the code exactly one way: --code CODE, -f FILE or - (read from stdin)';
 
 /** yargs hands a lone `-` positional over as '' or true. */
 function isDash(value: unknown): boolean {
@@ -67,37 +57,6 @@ export function codeSourceOf(args: Pick<ExecArgs, 'target' | 'stdin' | 'code' | 
   return { source: given[0]!, target };
 }
 
-function readStdin(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (chunk: string) => (text += chunk));
-    process.stdin.on('end', () => resolve(text));
-    process.stdin.on('error', reject);
-  });
-}
-
-function readCodeFile(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? error);
-    throw new WandError(`cannot read -f ${file}: ${why} (looked at ${path.resolve(file)})`, 'give the path of a Python file, or --code CODE, or - to read stdin');
-  }
-}
-
-async function codeOf(source: CodeSource): Promise<{ text: string; sourceName: string }> {
-  switch (source.kind) {
-    case 'code':
-      return { text: source.code, sourceName: '--code' };
-    case 'file':
-      return { text: readCodeFile(source.path), sourceName: source.path };
-    default:
-      return { text: await readStdin(), sourceName: 'stdin' };
-  }
-}
-
 function builder(y: Argv): Argv<ExecArgs> {
   return withGlobalFlags(withTargetFlags(y))
     .positional('stdin', { describe: '- reads the code from stdin' })
@@ -118,41 +77,9 @@ function builder(y: Argv): Argv<ExecArgs> {
     .example("echo 'config.DEBUG' | $0 exec deploy/web --module app -", 'Read a module global (code from stdin)') as Argv<ExecArgs>;
 }
 
-/** Says once, after a moment, that the main thread has not picked the code up yet. */
-function waitingNotice(pid: number): (event: AgentEvent) => void {
-  let said = false;
-  return (event) => {
-    if (event.event !== 'waiting' || said || event.seconds < 2) return;
-    said = true;
-    const where = event.blockedIn ? ` (it is blocked in ${event.blockedIn})` : '';
-    process.stderr.write(`${color.dim(`waiting for the main thread of PID ${pid} to run the code${where}…`)}\n`);
-  };
-}
-
-async function handler(args: ExecArgs): Promise<void> {
-  const { source, target } = codeSourceOf(args);
-  const code = await codeOf(source);
-  if (!code.text.trim()) throw new UsageError(`the code from ${code.sourceName} is empty`, ONE_SOURCE);
-  const one = await chooseOneProcess({ ...args, target }, { readOnly: false });
-  printChoice(one, args.quiet);
-  const request = { op: 'exec' as const, pid: one.process.pid, code: code.text, timeoutSeconds: args.timeout, ...(args.module ? { module: args.module } : {}) };
-  const timeoutMs = (args.timeout + Math.max(args.timeout, AGENT_MIN_RUN_SECONDS) + AGENT_MARGIN_SECONDS) * 1000;
-  const result = await runAgent(one.kubectl, one.agent, request, { agentSource: one.agentSource, timeoutMs, onEvent: waitingNotice(one.process.pid) }).catch(
-    (error: unknown) => {
-      throw agentFailure(error, one.context, code);
-    },
-  );
-  process.stdout.write(result.stdout);
-  process.stderr.write(result.stderr);
-  if (result.traceback) {
-    process.stderr.write(result.traceback);
-    process.exitCode = 1;
-  }
-}
-
 export const execCommand: CommandModule<object, ExecArgs> = {
   command: 'exec [target] [stdin]',
   describe: 'Run Python code inside the live process; its output comes back here',
   builder,
-  handler,
+  handler: async (args) => (await import('./exec-run')).runExec(args),
 };

@@ -4,21 +4,14 @@
  * in the target, so it works while the main thread is blocked (and with remote debugging disabled).
  */
 import type { Argv, CommandModule } from 'yargs';
-import { runAgent } from '../kube/agent-runner';
-import { shortCommand } from '../select/describe';
 import { UsageError } from '../ui/errors';
-import { agentFailure } from '../ui/exec-errors';
-import { renderStack } from '../ui/stack-view';
 import type { ChooseFlags } from './choose-target';
-import { chooseOneProcess, printChoice } from './one-process';
 import { withGlobalFlags, withTargetFlags } from './options';
 
-interface StackArgs extends ChooseFlags {
+export interface StackArgs extends ChooseFlags {
   output: 'text' | 'json';
   quiet: boolean;
 }
-
-const STACK_TIMEOUT_MS = 45_000;
 
 function builder(y: Argv): Argv<StackArgs> {
   return withGlobalFlags(withTargetFlags(y))
@@ -34,25 +27,9 @@ function builder(y: Argv): Argv<StackArgs> {
     .example('$0 stack svc/api --pid 7 -o json', 'One process, as JSON') as Argv<StackArgs>;
 }
 
-async function handler(args: StackArgs): Promise<void> {
-  const one = await chooseOneProcess(args, { readOnly: true });
-  printChoice(one, args.quiet);
-  const result = await runAgent(one.kubectl, one.agent, { op: 'stack', pid: one.process.pid }, { agentSource: one.agentSource, timeoutMs: STACK_TIMEOUT_MS }).catch(
-    (error: unknown) => {
-      throw agentFailure(error, one.context);
-    },
-  );
-  if (args.output === 'json') {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    return;
-  }
-  const header = { pid: one.process.pid, command: shortCommand(one.process, 100), python: one.process.python, pod: one.context.pod, container: one.context.container };
-  process.stdout.write(renderStack(result, header));
-}
-
 export const stackCommand: CommandModule<object, StackArgs> = {
   command: 'stack [target]',
   describe: "Print every thread's Python stack of the process (nothing runs in it)",
   builder,
-  handler,
+  handler: async (args) => (await import('./stack-run')).runStack(args),
 };

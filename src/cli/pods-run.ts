@@ -1,0 +1,36 @@
+/** What `kubectl wand pods` does once its arguments are parsed (the definition is in ./pods). */
+import { loadAgentSource } from '../kube/agent-runner';
+import { discoverProcesses, type PodProcesses } from '../kube/discover';
+import type { Pod } from '../kube/types';
+import { podColumns } from '../select/pod-status';
+import { renderPodsTable, renderProcessTable } from '../ui/pods-table';
+import { podsDocument } from './pods-json';
+import { resolveTarget } from './context';
+import type { PodsArgs } from './pods';
+
+export async function runPods(args: PodsArgs): Promise<void> {
+  const { kubectl, pods } = await resolveTarget(args, { allowAll: true });
+  const listed: PodProcesses[] = args['with-pids']
+    ? await discoverProcesses(kubectl, pods, { container: args.container, agentSource: loadAgentSource() })
+    : [];
+  for (const entry of listed) {
+    if (entry.pod.spec.containers.length > 1 && !args.container) process.stderr.write(`${entry.pod.metadata.name}: ${entry.containerNote}\n`);
+  }
+  if (args.output === 'json') {
+    process.stdout.write(`${JSON.stringify(podsDocument(pods, listed, args['with-pids']), null, 2)}\n`);
+    return;
+  }
+  const now = new Date();
+  const wide = args.output === 'wide';
+  if (!args['with-pids']) {
+    process.stdout.write(renderPodsTable(pods.map((pod: Pod) => ({ pod, columns: podColumns(pod, now) })), wide));
+    return;
+  }
+  process.stdout.write(renderProcessTable(listed, wide));
+  for (const entry of listed) {
+    if (entry.error) process.stderr.write(`${entry.pod.metadata.name}: ${entry.error.message}\n`);
+  }
+  const skipped = pods.length - listed.length;
+  if (skipped > 0) process.stderr.write(`${skipped} pod(s) not Running were not inspected\n`);
+  if (listed.length > 0 && listed.every((entry) => entry.error)) throw listed[0].error;
+}
