@@ -18,7 +18,7 @@ import { formatBytes, formatCommand } from '../ui/format';
 import { canPrompt, promptChoice } from '../ui/prompts';
 import { remedyForReason } from '../ui/agent-errors';
 import { WandError } from '../ui/errors';
-import { resolveTarget } from './context';
+import { resolveTarget, type TargetContext } from './context';
 import type { GlobalFlags, TargetFlags } from './options';
 
 export interface ChooseFlags extends GlobalFlags, TargetFlags {
@@ -51,8 +51,9 @@ function podLabel(p: PodSummary): string {
   return `${p.name}  ${p.deletionTimestamp ? 'Terminating' : p.phase}${p.ready ? '' : ' (not ready)'}  ${formatAge((Date.now() - Date.parse(p.creationTimestamp)) / 1000)}`;
 }
 
-export async function choosePodOf(flags: ChooseFlags): Promise<ChosenPod> {
-  const { kubectl, namespace, target, pods } = await resolveTarget(flags);
+/** `context`: already made by the caller (see targetContext) */
+export async function choosePodOf(flags: ChooseFlags, context?: TargetContext): Promise<ChosenPod> {
+  const { kubectl, namespace, target, pods } = await resolveTarget(flags, { context });
   const summaries = pods.map(toPodSummary);
   let choice = choosePod(summaries, { name: flags.pod });
   if ('error' in choice) throw new ChoiceError(choice.message, flags.pod ? 'choose one of the pods of the target with --pod NAME' : `check the pods with: kubectl get pods -n ${namespace}`);

@@ -21,20 +21,31 @@ export function kubectlFrom(flags: GlobalFlags): Kubectl {
   );
 }
 
-export interface ResolvedTarget {
+export interface TargetContext {
   kubectl: Kubectl;
   namespace: string;
   target: Target;
+}
+
+export interface ResolvedTarget extends TargetContext {
   pods: Pod[];
 }
 
 const ALL_PODS: Target = { kind: 'selector', selector: '' };
 
-/** allowAll: no TARGET means every pod of the namespace (as `kubectl get pods`). */
-export async function resolveTarget(flags: GlobalFlags & TargetFlags, opts: { allowAll?: boolean } = {}): Promise<ResolvedTarget> {
+/** The target, the namespace and the kubectl to ask; allowAll: no TARGET means every pod of the namespace. */
+export async function targetContext(flags: GlobalFlags & TargetFlags, opts: { allowAll?: boolean } = {}): Promise<TargetContext> {
   const none = flags.target === undefined && flags.selector === undefined && flags.service === undefined;
   const target = none && opts.allowAll ? ALL_PODS : parseTarget({ target: flags.target, selector: flags.selector, service: flags.service });
   const kubectl = kubectlFrom(flags);
-  const namespace = await kubectl.namespace();
-  return { kubectl, namespace, target, pods: await resolvePods(kubectl, namespace, target) };
+  return { kubectl, namespace: await kubectl.namespace(), target };
+}
+
+/** The target's pods (allowAll: no TARGET means every pod of the namespace, as `kubectl get pods`). */
+export async function resolveTarget(
+  flags: GlobalFlags & TargetFlags,
+  opts: { allowAll?: boolean; context?: TargetContext } = {},
+): Promise<ResolvedTarget> {
+  const context = opts.context ?? (await targetContext(flags, opts));
+  return { ...context, pods: await resolvePods(context.kubectl, context.namespace, context.target) };
 }

@@ -6,7 +6,9 @@ import { resolvePods } from '../kube/targets';
 import { explainAgentError } from '../ui/agent-errors';
 import { createDebugRenderer } from '../ui/debug-view';
 import { writeLaunchJson, launchSnippet } from '../ui/editor-config';
+import { EarlySession } from '../kube/early-session';
 import { chooseProcessesOf, choosePodOf } from './choose-target';
+import { targetContext, type TargetContext } from './context';
 import type { DebugArgs } from './debug';
 
 /** kubectl exec does not apply --request-timeout to a hanging upgrade: bound the agent start by it. */
@@ -33,10 +35,29 @@ function exitSoon(): void {
   setTimeout(() => process.exit(), 500).unref();
 }
 
+/** The agent exec started while the pods are resolved (see EarlySession); not when --pod names one. */
+function openEarly(args: DebugArgs, context: TargetContext, agentSource: string): EarlySession | undefined {
+  if (args.pod !== undefined) return undefined;
+  const { kubectl, namespace, target } = context;
+  return EarlySession.open(kubectl, namespace, target, { agentSource, container: args.container, startTimeoutMs: startTimeoutFor(args['request-timeout']) });
+}
+
+async function choosePodReleasing(args: DebugArgs, context: TargetContext, early: EarlySession | undefined) {
+  try {
+    return await choosePodOf(args, context);
+  } catch (error) {
+    await early?.release();
+    throw error;
+  }
+}
+
 export async function runDebug(args: DebugArgs): Promise<void> {
   const json = args.output === 'json';
   const render = createDebugRenderer({ json, out: process.stdout, err: process.stderr });
-  const chosenPod = await choosePodOf(args);
+  const agentSource = loadAgentSource();
+  const context = await targetContext(args);
+  const early = openEarly(args, context, agentSource);
+  const chosenPod = await choosePodReleasing(args, context, early);
   const { kubectl, namespace, target } = chosenPod;
   let lastVscode: Promise<unknown> = Promise.resolve();
   const emit = (event: DebugEvent) => {
@@ -60,10 +81,11 @@ export async function runDebug(args: DebugArgs): Promise<void> {
     timeoutSeconds: args.timeout,
     waitForClient: args['wait-for-client'],
     debugpyFrom: args['debugpy-from'],
-    agentSource: loadAgentSource(),
+    agentSource,
     startTimeoutMs: startTimeoutFor(args['request-timeout']),
     choose: (listed) => chooseProcessesOf(listed, { pid: args.pid }, args.pid === undefined),
     findPods: () => resolvePods(kubectl, namespace, target),
+    early,
     emit,
   });
   render({ event: 'pod-chosen', pod: chosenPod.pod.metadata.name, reason: chosenPod.reason });
@@ -72,7 +94,7 @@ export async function runDebug(args: DebugArgs): Promise<void> {
   // children, whose deaths must not be reported as the session's failure.
   let stopping = false;
   void stop.then(() => (stopping = true));
-  const starting = session.start(chosenPod.pod);
+  const starting = session.start(chosenPod.pod, chosenPod.pods);
   starting.catch(() => undefined);
   try {
     const first = await Promise.race([starting.then(() => 'started' as const), stop]);

@@ -21,6 +21,7 @@ const ATTACH: ScenarioId[] = [
   'knative',
   'two-container/plain',
   'blocked-main',
+  'multi-replica',
 ];
 
 /** A debugpy to copy into the slim image: the full image's own (Debian vendors pydevd inside it). */
@@ -117,6 +118,13 @@ run('kubectl wand debug', () => {
       expect(await stopSession(child)).toBe(0);
       expect(child.lines.map((l) => JSON.parse(l).event)).toContain('stopped');
       expect(child.stderr()).toMatch(/debugpy keeps listening/);
+      if (id !== 'knative' && id !== 'two-container/plain') {
+        // one pod, one container: the agent exec opened by TYPE/NAME while resolving is the session
+        const execs = child.kubectlCalls().filter((c) => c[0] === 'exec');
+        expect(execs).toHaveLength(1);
+        expect(execs[0]).toContain(`services/${s.service}`);
+        expect(child.kubectlCalls().map((c) => c[0]).sort()).toEqual(['exec', 'get', 'get', 'port-forward']);
+      }
     },
   );
 
@@ -204,6 +212,19 @@ run('kubectl wand debug', () => {
     expect(injected.targets[0].reused).toBe(true);
     expect(noForward.kubectlCalls().some((c) => c[0] === 'port-forward')).toBe(false);
     expect(await stopSession(noForward)).toBe(0);
+  });
+
+  test('several pods: the session runs in the chosen pod, whichever pod kubectl picked by TYPE/NAME', async () => {
+    const s = SCENARIOS['multi-replica'];
+    const child = startDebug(s);
+    const ev = await ready(child);
+    const hit = await hitBreakpoint(s, ev);
+    expect(hit.stoppedLine).toBe(s.breakpointLine);
+    expect(await stopSession(child)).toBe(0);
+    const execs = child.kubectlCalls().filter((c) => c[0] === 'exec');
+    expect(execs[0]).toContain(`services/${s.service}`);
+    // kept, or closed and replaced by one exec into the chosen pod
+    if (execs.length > 1) expect(execs.slice(1)).toEqual([expect.arrayContaining([ev.pod])]);
   });
 
   test('a blocked main thread is explained with its stack', async () => {
