@@ -46,8 +46,12 @@ How code gets into the target (inject and exec)
 3. When the target's main thread next runs bytecode it executes the payload, which connects to
    the socket, says ``started``, waits for the agent's ``go``, does its work and reports one JSON
    line. If the agent is gone (connect fails) the payload does nothing but delete its own files.
+   If the main thread is inside an import then, the payload imports nothing: a thread waits for
+   the import to end and queues the payload for the main thread again.
 4. Meanwhile the agent emits a ``waiting`` event every second (with what the main thread is
-   blocked in) until ``started``, and gives up with error ``timeout`` and the main thread's stack.
+   blocked in) until ``started``, queues the payload again each time (a call queued while the
+   target's interpreter was still starting can be lost), and gives up with error ``timeout`` and
+   the main thread's stack.
 
 A socket rather than a FIFO: a payload writing to a FIFO whose reader died gets SIGPIPE, which
 kills a target that reset SIGPIPE to SIG_DFL; ``send(..., MSG_NOSIGNAL)`` cannot. The socket also
@@ -1552,8 +1556,38 @@ def _wand_inject_reporting(config, channel, sys_path0):
         channel.close()
 
 
+def _wand_after_imports(config_b64, seconds=60.0):
+    """On a thread: wait until no import is in progress, then queue this script for the main thread
+    again. Gives up after `seconds` (the agent then reports a timeout with the main thread's stack)."""
+    import os, sys, time
+    try:
+        deadline = time.monotonic() + seconds
+        while _wand_importing() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sys._wand_waiting.discard(config_b64)
+        if _wand_importing():
+            return
+        import base64, json
+        config = json.loads(base64.b64decode(config_b64).decode('utf-8'))
+        if os.path.exists(config['status']):  # else the agent has given up
+            sys.remote_exec(os.getpid(), config['payload'])
+    except BaseException:
+        pass
+
+
 def _wand_run(config_b64):
-    import base64, json, sys
+    import sys
+    if _wand_importing():
+        # The main thread may be inside an import (a worker still starting): any module imported
+        # here could be that half-initialised one (an AttributeError, or worse, later). So nothing
+        # but built-in modules until the imports are over; then the main thread runs us again.
+        waiting = sys.__dict__.setdefault('_wand_waiting', set())
+        if config_b64 not in waiting:  # the agent queues us again every second meanwhile
+            waiting.add(config_b64)
+            import _thread
+            _thread.start_new_thread(_wand_after_imports, (config_b64,))
+        return
+    import base64, json
     config = json.loads(base64.b64decode(config_b64).decode('utf-8'))
     channel = _WandChannel.connect(config['status'])
     if channel is None:
@@ -1718,8 +1752,14 @@ def timeout_error(target, seconds, started):
     return AgentError('timeout', message, **extra)
 
 
-def await_outcome(target, channel, timeout_seconds):
-    """Wait for the payload: `waiting` every second until it starts, then its final message."""
+def await_outcome(target, channel, timeout_seconds, rearm=None):
+    """Wait for the payload: `waiting` every second until it starts, then its final message.
+
+    Until the payload connects, `rearm()` runs every second: a call queued while the target's
+    interpreter was still starting can be lost (seen with uvicorn's new reload workers, which then
+    ran it on a second try at once). Queueing the same script again replaces the pending one; a
+    run that started just before finds the agent gone when it connects and only forgets its files.
+    """
     begun = time.monotonic()
     deadline = begun + timeout_seconds
     next_tick = begun + 1.0
@@ -1751,6 +1791,8 @@ def await_outcome(target, channel, timeout_seconds):
             if not started:
                 emit({'event': 'waiting', 'pid': target.pid, 'seconds': int(time.monotonic() - begun),
                       'blockedIn': blocked_in(target.pid)})
+            if not channel.connected and rearm is not None:
+                rearm()
 
 
 class PayloadFiles(object):
@@ -1806,14 +1848,41 @@ def run_payload(target, config, timeout_seconds, debugpy_zip_b64=None):
             files.handed_over = True
             try:
                 run_injector(target, files.payload)
+            except AgentError as exc:
+                if not still_starting(target, exc):
+                    files.handed_over = False
+                    raise
             except BaseException:
                 files.handed_over = False
                 raise
             wake(target.pid)
-            return await_outcome(target, files.channel, timeout_seconds)
+            return await_outcome(target, files.channel, timeout_seconds, lambda: rearm(target, files.payload))
         finally:
             if files.channel is not None:
                 files.channel.close()
+
+
+#: a process younger than this whose main thread sys.remote_exec cannot find is still starting
+STARTING_SECONDS = 10.0
+
+
+def still_starting(target, error):
+    """True when sys.remote_exec failed only because the target's interpreter is not running yet."""
+    if "Can't find the main thread" not in error.message:
+        return False
+    stat = read_stat(target.pid)
+    if stat is None:
+        return False
+    return read_uptime_seconds() - stat['starttime'] / float(os.sysconf('SC_CLK_TCK')) < STARTING_SECONDS
+
+
+def rearm(target, payload_path):
+    """Queue the payload again (it replaces itself: it still runs once) and wake the target."""
+    try:
+        run_injector(target, payload_path)
+    except AgentError:
+        return
+    wake(target.pid)
 
 
 def raise_payload_error(target, message):

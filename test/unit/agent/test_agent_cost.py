@@ -33,6 +33,36 @@ while True:
         print("received %r" % conn.recv(100), flush=True)
         conn.close()
 '''
+#: a `base64` module that takes 1.5 s to import: the payload, which imports base64 itself, lands
+#: while it is half-initialised (as in a worker still starting)
+SLOW_BASE64 = '''
+import time
+print("importing", flush=True)
+end = time.monotonic() + 1.5
+while time.monotonic() < end:
+    pass
+from binascii import a2b_base64 as _a2b_base64
+
+
+def b64decode(data):
+    return _a2b_base64(data)
+'''
+SLOW_IMPORT_APP = '''
+import sys
+sys.path.insert(0, "/tmp/slowapp")
+import base64
+import time
+while True:
+    time.sleep(0.05)
+'''
+#: a sitecustomize that keeps the interpreter 1.5 s in its start, before it has a main thread to run code
+SLOW_SITECUSTOMIZE = '''
+import time
+print("starting", flush=True)
+end = time.monotonic() + 1.5
+while time.monotonic() < end:
+    pass
+'''
 LAZY_MODULES = ('subprocess', 'socket', 'tempfile', 'threading', 'traceback', 'contextlib', 'shutil')
 
 
@@ -81,6 +111,21 @@ class StartCostTest(unittest.TestCase):
                                env=agent.helper_env(), check=True)
         self.assertEqual(own, agent.parse_probe_output(probe.stdout.decode()))
 
+
+    def test_still_starting_only_for_a_young_process_without_a_main_thread(self):
+        child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'], stdin=subprocess.DEVNULL)
+        self.addCleanup(child.wait)
+        self.addCleanup(child.kill)
+        target = agent.Target(child.pid, agent.ProcessFacts(child.pid, agent.read_stat(child.pid)), HOST_VERSION)
+        missing = agent.AgentError('internal', "could not inject into process %d: RuntimeError: Can't find the "
+                                               'main thread in the remote process' % child.pid)
+        self.assertTrue(agent.still_starting(target, missing))
+        self.assertFalse(agent.still_starting(target, agent.AgentError('internal', 'something else')))
+        old, agent.STARTING_SECONDS = agent.STARTING_SECONDS, 0.0
+        try:
+            self.assertFalse(agent.still_starting(target, missing))
+        finally:
+            agent.STARTING_SECONDS = old
 
     def test_wake_address(self):
         self.assertEqual(agent.wake_address(('0.0.0.0', 80)), ('127.0.0.1', 80))
@@ -157,6 +202,25 @@ class OwnInterpreterContainerTest(unittest.TestCase):
         # one connection, no bytes sent
         self.assertEqual(server.log().count('received'), 1, server.log())
         self.assertIn("received b''", server.log())
+
+    def test_code_injected_during_an_import_runs_after_it_on_the_main_thread(self):
+        os.makedirs(self.c.host_path('/tmp/slowapp'), exist_ok=True)
+        with open(self.c.host_path('/tmp/slowapp/base64.py'), 'w') as f:
+            f.write(SLOW_BASE64)
+        app = self.c.python(SLOW_IMPORT_APP, ready='importing')
+        self.addCleanup(app.stop)
+        code = 'import threading\nprint(threading.current_thread() is threading.main_thread())'
+        run = self.c.agent({'op': 'exec', 'pid': app.pid, 'code': code, 'timeoutSeconds': 10})
+        self.assertEqual(run.result['stdout'], 'True\n')
+
+    def test_code_injected_while_the_interpreter_starts_runs_once_it_runs(self):
+        os.makedirs(self.c.host_path('/tmp/slowsite'), exist_ok=True)
+        with open(self.c.host_path('/tmp/slowsite/sitecustomize.py'), 'w') as f:
+            f.write(SLOW_SITECUSTOMIZE)
+        app = self.c.python(LOOP, env={'PYTHONPATH': '/tmp/slowsite'}, ready='starting')
+        self.addCleanup(app.stop)
+        run = self.c.agent({'op': 'exec', 'pid': app.pid, 'code': 'print(6 * 7)', 'timeoutSeconds': 10})
+        self.assertEqual(run.result['stdout'], '42\n')
 
     def test_in_process_injector_errors_read_as_the_spawned_injector_ones(self):
         disabled = self.target(env={'PYTHON_DISABLE_REMOTE_DEBUG': '1'})
