@@ -1421,10 +1421,22 @@ def _wand_inject(config, channel, sys_path0):
         return None
     api = sys.modules.get('debugpy.server.api')
     called = bool(getattr(getattr(api, 'listen', None), 'called', False))
-    host, port, reused = '127.0.0.1', config['livePort'], True
+    host, port = '127.0.0.1', config['livePort']
+
+    def report(host, port, reused):
+        main_file = _wand_main_file()
+        channel.send({
+            'status': 'listening', 'host': host, 'port': port, 'reused': reused,
+            'debugpyVersion': str(getattr(debugpy, '__version__', '?')),
+            'cwd': _wand_cwd(), 'mainFile': main_file, 'sysPath0': sys_path0,
+            'underSitePackages': bool(main_file) and ('/site-packages/' in main_file
+                                                       or '/dist-packages/' in main_file),
+        })
+
     if port is None and called and not config['listenerStateKnown']:
         if existing:
             host, port = existing
+        report(host, port, True)
     elif port is None:
         if called:
             # The agent saw no adapter serving us: the last client's "disconnect" ended it.
@@ -1434,20 +1446,43 @@ def _wand_inject(config, channel, sys_path0):
             _wand_wait_for_old_session(api)
             api.listen.called = False
         debugpy.configure(subProcess=False)
-        host, port = debugpy.listen(('127.0.0.1', config['port']))
-        reused = False
-        sys._wand_debugpy = (host, port)
-    main_file = _wand_main_file()
-    channel.send({
-        'status': 'listening', 'host': host, 'port': port, 'reused': reused,
-        'debugpyVersion': str(getattr(debugpy, '__version__', '?')),
-        'cwd': _wand_cwd(), 'mainFile': main_file, 'sysPath0': sys_path0,
-        'underSitePackages': bool(main_file) and ('/site-packages/' in main_file
-                                                   or '/dist-packages/' in main_file),
-    })
+        sys._wand_debugpy = _wand_listen(debugpy, config['port'], lambda: report('127.0.0.1', config['port'], False))
+    else:
+        report(host, port, True)
     if config['waitForClient']:
         return lambda: _wand_wait_for_client(debugpy, config['waitForClientSeconds'])
     return None
+
+
+def _wand_listen(debugpy, port, on_adapter_listening):
+    """debugpy.listen(), calling on_adapter_listening() once its adapter listens for clients.
+
+    listen() then connects pydevd to the adapter, which takes ~0.1 s (pydevd sleeps that long for
+    its threads); an editor attaching meanwhile is held by the adapter until pydevd is there (it
+    waits for "the server connecting shortly"). So the port is ready before listen() returns. The
+    moment is the adapter's endpoints arriving, which listen() follows with _settrace(): wrapped
+    for this one call. Without that function (another debugpy), we report when listen() returns.
+    """
+    from debugpy.server import api
+    original = getattr(api, '_settrace', None)
+    reported = []
+
+    def settrace(*args, **kwargs):
+        api._settrace = original
+        reported.append(True)
+        on_adapter_listening()
+        return original(*args, **kwargs)
+
+    if callable(original):
+        api._settrace = settrace
+    try:
+        address = debugpy.listen(('127.0.0.1', port))
+    finally:
+        if callable(original):
+            api._settrace = original
+    if not reported:
+        on_adapter_listening()
+    return address
 
 
 def _wand_wait_for_old_session(api, seconds=5.0):
