@@ -2209,6 +2209,8 @@ class Watcher(object):
     def __init__(self, emit_event):
         self.emit = emit_event
         self._lock = _thread.allocate_lock()
+        # held to report: the watch's result goes out holding it, so no event of the old set follows
+        self._gate = _thread.allocate_lock()
         self._replacement = None  # (request id, pids) from replace(), not yet taken by the thread
         self._wake_r, self._wake_w = os.pipe()
         self.request_id = None
@@ -2223,10 +2225,18 @@ class Watcher(object):
         thread.daemon = True
         thread.start()
 
-    def replace(self, request_id, pids):
-        with self._lock:
-            self._replacement = (request_id, list(pids))
+    def replace(self, request_id, pids, announce):
+        """Watch `pids` from now on; `announce()` emits the request's result, after which nothing is
+        reported for the set it replaces."""
+        with self._gate:
+            with self._lock:
+                self._replacement = (request_id, list(pids))
+            announce()
         os.write(self._wake_w, b'.')
+
+    def _replacing(self):
+        with self._lock:
+            return self._replacement is not None
 
     def _run(self):
         while True:
@@ -2267,12 +2277,15 @@ class Watcher(object):
         self.scan_until = 0.0
 
     def _report_exits(self):
-        gone = sorted(pid for pid, watch in self.watches.items() if watch.exited())
-        if not gone:
-            return
-        for pid in gone:
-            self.watches.pop(pid).close()
-        self.emit({'event': 'exited', 'id': self.request_id, 'pids': gone})
+        with self._gate:
+            if self._replacing():
+                return  # these pids are no longer watched: the next loop takes the new set
+            gone = sorted(pid for pid, watch in self.watches.items() if watch.exited())
+            if not gone:
+                return
+            for pid in gone:
+                self.watches.pop(pid).close()
+            self.emit({'event': 'exited', 'id': self.request_id, 'pids': gone})
         now = time.monotonic()
         self.scan_until = now + SCAN_WINDOW_SECONDS
         self.next_scan = now
@@ -2286,9 +2299,10 @@ class Watcher(object):
         # the records are read.
         processes = list_processes(0)['processes']
         signature = table_signature(processes)
-        if signature != self.signature:
-            self.signature = signature
-            self.emit({'event': 'processes', 'id': self.request_id, 'processes': processes})
+        with self._gate:
+            if signature != self.signature and not self._replacing():
+                self.signature = signature
+                self.emit({'event': 'processes', 'id': self.request_id, 'processes': processes})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2382,10 +2396,11 @@ def dispatch(line, watcher):
         emit(dict(error_event(exc), id=request_id))
         return
     if op == 'watch':
-        event = final_event(op_watch, request)
-        emit(dict(event, id=request_id))
+        event = dict(final_event(op_watch, request), id=request_id)
         if event['event'] == 'result':
-            watcher.replace(request_id, event['result']['pids'])
+            watcher.replace(request_id, event['result']['pids'], lambda: emit(event))
+        else:
+            emit(event)
         return
     import threading
     thread = threading.Thread(target=serve_request, args=(request_id, request), name='wand-request-%d' % request_id)

@@ -203,9 +203,9 @@ class WatcherTest(unittest.TestCase):
     def watch(self, pids):
         watcher = agent.Watcher(self.events.append)
         watcher.start()
-        watcher.replace(7, pids)
+        watcher.replace(7, pids, lambda: None)
         # an empty watch leaves the thread idle for good: it reads nothing that other tests count
-        self.addCleanup(watcher.replace, 8, [])
+        self.addCleanup(watcher.replace, 8, [], lambda: None)
 
     def kill_and_wait_for_the_table(self, child):
         """Seconds from the kill until `processes` (after `exited`)."""
