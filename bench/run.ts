@@ -86,7 +86,6 @@ function bootEpochMs(): number {
     if (v !== first || Date.now() > deadline) return t - v * 1000;
   }
 }
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 function statFields(pid: number): string[] | null {
   try {

@@ -9,6 +9,7 @@
  */
 import { parseTarget, RESOURCE as RESOURCE_OF, type Target, type TargetInput } from '../kube/targets';
 import type { Argv } from 'yargs';
+import type { GlobalFlags } from './options';
 
 /** cobra's ShellCompDirective bits, which kubectl passes on to the shell. */
 export const Directive = {
@@ -52,14 +53,7 @@ export interface CommandSpec {
 }
 
 /** The kubectl flags that choose what a lister sees, read from the words already typed. */
-export interface KubeScope {
-  namespace?: string;
-  context?: string;
-  kubeconfig?: string;
-  cluster?: string;
-  user?: string;
-  as?: string;
-}
+export type KubeScope = Pick<GlobalFlags, 'namespace' | 'context' | 'kubeconfig' | 'cluster' | 'user' | 'as'>;
 
 export type KubeconfigList = 'contexts' | 'clusters' | 'users';
 

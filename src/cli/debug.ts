@@ -5,7 +5,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../ui/errors';
 import type { ChooseFlags } from './choose-target';
-import { withGlobalFlags, withTargetFlags } from './options';
+import { checkPid, checkTimeout, withGlobalFlags, withTargetFlags } from './options';
 
 export interface DebugArgs extends ChooseFlags {
   port: number;
@@ -42,8 +42,8 @@ function isPort(n: number | undefined, min: number): boolean {
 function validate(args: DebugArgs): boolean {
   if (!isPort(args.port, 1)) throw new UsageError(`--port must be a whole number from 1 to 65535, not ${args.port}`);
   if (!isPort(args['local-port'], 0)) throw new UsageError(`--local-port must be a whole number from 0 to 65535, not ${args['local-port']}`);
-  if (args.pid !== undefined && !(Number.isInteger(args.pid) && args.pid > 0)) throw new UsageError('--pid must be a process ID (a positive whole number)');
-  if (!(args.timeout > 0)) throw new UsageError('--timeout must be a positive number of seconds');
+  checkPid(args.pid);
+  checkTimeout(args.timeout);
   return true;
 }
 

@@ -4,9 +4,8 @@
  * when something blocks attaching. Without TARGET: every pod of the namespace.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../ui/errors';
 import type { ChooseFlags } from './choose-target';
-import { withGlobalFlags, withTargetFlags } from './options';
+import { checkPid, withGlobalFlags, withTargetFlags } from './options';
 
 export interface DoctorArgs extends ChooseFlags {
   output: 'text' | 'json';
@@ -18,7 +17,7 @@ function builder(y: Argv): Argv<DoctorArgs> {
     .option('pid', { type: 'number', describe: 'Check this process (default: the processes debug would choose)' })
     .option('output', { alias: 'o', choices: ['text', 'json'] as const, default: 'text' as const, describe: 'json: the report as one document' })
     .check((args) => {
-      if (args.pid !== undefined && !(Number.isInteger(args.pid) && args.pid > 0)) throw new UsageError('--pid must be a process ID (a positive whole number)');
+      checkPid(args.pid);
       return true;
     })
     .example('$0 doctor svc/api -n shop', 'Check everything debug needs, for every pod behind a Service')

@@ -17,7 +17,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../ui/errors';
 import type { ChooseFlags } from './choose-target';
-import { withGlobalFlags, withTargetFlags } from './options';
+import { checkPid, checkTimeout, withGlobalFlags, withTargetFlags } from './options';
 
 export interface ExecArgs extends ChooseFlags {
   /** the second positional: only `-` (read the code from stdin) is valid */
@@ -68,8 +68,8 @@ function builder(y: Argv): Argv<ExecArgs> {
     .option('timeout', { type: 'number', default: 30, describe: "Seconds to wait for the process's main thread to start the code" })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Do not print which pod and process were chosen' })
     .check((args) => {
-      if (!(args.timeout > 0)) throw new UsageError('--timeout must be a positive number of seconds');
-      if (args.pid !== undefined && !(Number.isInteger(args.pid) && args.pid > 0)) throw new UsageError('--pid must be a process ID (a positive whole number)');
+      checkTimeout(args.timeout);
+      checkPid(args.pid);
       return true;
     })
     .example("$0 exec svc/api --code 'import os; print(os.getpid())'", 'Run one line in the worker behind a Service')

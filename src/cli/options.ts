@@ -1,5 +1,6 @@
 /** Flags every command shares: kubectl's own global flags, passed on to every kubectl call. */
 import type { Argv } from 'yargs';
+import { UsageError } from '../ui/errors';
 
 export interface GlobalFlags {
   namespace?: string;
@@ -42,3 +43,13 @@ export function withTargetFlags<T>(y: Argv<T>): Argv<T & TargetFlags> {
 }
 
 export type OutputFormat = 'table' | 'wide' | 'json';
+
+/** --pid of debug, exec, stack and doctor: throws a UsageError unless absent or a process ID. */
+export function checkPid(pid: number | undefined): void {
+  if (pid !== undefined && !(Number.isInteger(pid) && pid > 0)) throw new UsageError('--pid must be a process ID (a positive whole number)');
+}
+
+/** --timeout of debug and exec: throws a UsageError unless a positive number of seconds. */
+export function checkTimeout(seconds: number): void {
+  if (!(seconds > 0)) throw new UsageError('--timeout must be a positive number of seconds');
+}

@@ -4,9 +4,8 @@
  * in the target, so it works while the main thread is blocked (and with remote debugging disabled).
  */
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../ui/errors';
 import type { ChooseFlags } from './choose-target';
-import { withGlobalFlags, withTargetFlags } from './options';
+import { checkPid, withGlobalFlags, withTargetFlags } from './options';
 
 export interface StackArgs extends ChooseFlags {
   output: 'text' | 'json';
@@ -20,7 +19,7 @@ function builder(y: Argv): Argv<StackArgs> {
     .option('output', { alias: 'o', choices: ['text', 'json'] as const, default: 'text' as const, describe: 'json: the StackResult document' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Do not print which pod and process were chosen' })
     .check((args) => {
-      if (args.pid !== undefined && !(Number.isInteger(args.pid) && args.pid > 0)) throw new UsageError('--pid must be a process ID (a positive whole number)');
+      checkPid(args.pid);
       return true;
     })
     .example('$0 stack deploy/web', "Every thread's stack of the worker")

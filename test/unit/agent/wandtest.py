@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -320,3 +321,14 @@ class Container(object):
             proc.stop()
         self.popen.kill()
         self.popen.wait()
+
+
+def assert_pending_payload_disarmed(test, container, sleeper):
+    """After an exec given up while pending in `sleeper` (which logs "SHOULD NOT RUN" if it runs):
+    the pending payload was replaced by /dev/null in the target, so nothing of ours is left, and
+    when the target wakes (SIGUSR1) it runs nothing and logs nothing."""
+    test.assertEqual([e for e in container.tmp_entries() if e.startswith('wand-') and 'debugpy' not in e], [])
+    os.kill(sleeper.host_pid, signal.SIGUSR1)
+    time.sleep(0.5)
+    test.assertNotIn('SHOULD NOT RUN', sleeper.log())
+    test.assertNotIn('debugger script', sleeper.log())
