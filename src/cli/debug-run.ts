@@ -36,10 +36,10 @@ function exitSoon(): void {
 }
 
 /** The agent exec started while the pods are resolved (see EarlySession); not when --pod names one. */
-function openEarly(args: DebugArgs, context: TargetContext, agentSource: string): EarlySession | undefined {
+function openEarly(args: DebugArgs, context: TargetContext, agentSource: string, startTimeoutMs: number | undefined): EarlySession | undefined {
   if (args.pod !== undefined) return undefined;
   const { kubectl, namespace, target } = context;
-  return EarlySession.open(kubectl, namespace, target, { agentSource, container: args.container, startTimeoutMs: startTimeoutFor(args['request-timeout']) });
+  return EarlySession.open(kubectl, namespace, target, { agentSource, container: args.container, startTimeoutMs });
 }
 
 async function choosePodReleasing(args: DebugArgs, context: TargetContext, early: EarlySession | undefined) {
@@ -55,8 +55,9 @@ export async function runDebug(args: DebugArgs): Promise<void> {
   const json = args.output === 'json';
   const render = createDebugRenderer({ json, out: process.stdout, err: process.stderr });
   const agentSource = loadAgentSource();
+  const startTimeoutMs = startTimeoutFor(args['request-timeout']);
   const context = await targetContext(args);
-  const early = openEarly(args, context, agentSource);
+  const early = openEarly(args, context, agentSource, startTimeoutMs);
   const chosenPod = await choosePodReleasing(args, context, early);
   const { kubectl, namespace, target } = chosenPod;
   let lastVscode: Promise<unknown> = Promise.resolve();
@@ -82,7 +83,7 @@ export async function runDebug(args: DebugArgs): Promise<void> {
     waitForClient: args['wait-for-client'],
     debugpyFrom: args['debugpy-from'],
     agentSource,
-    startTimeoutMs: startTimeoutFor(args['request-timeout']),
+    startTimeoutMs,
     choose: (listed) => chooseProcessesOf(listed, { pid: args.pid }, args.pid === undefined),
     findPods: () => resolvePods(kubectl, namespace, target),
     early,
