@@ -6,7 +6,7 @@
  */
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { WandError } from '../ui/errors';
+import { WandError } from '../errors';
 
 export const PLUGIN = 'wand';
 

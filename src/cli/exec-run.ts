@@ -2,12 +2,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AgentEvent } from '../agent/contract';
-import { runAgent } from '../kube/agent-runner';
+import { runAgent } from '../session/agent-runner';
 import { color } from '../ui/colors';
-import { UsageError, WandError } from '../ui/errors';
-import { agentFailure } from '../ui/exec-errors';
+import { UsageError, WandError } from '../errors';
+import { agentFailure } from '../session/failures';
 import { codeSourceOf, ONE_SOURCE, type CodeSource, type ExecArgs } from './exec';
-import { chooseOneProcess, printChoice } from './one-process';
+import { oneProcessFor } from './context';
 
 /** Seconds the agent allows once the code started (see MIN_RUN_SECONDS in agent.py). */
 const AGENT_MIN_RUN_SECONDS = 60;
@@ -59,8 +59,7 @@ export async function runExec(args: ExecArgs): Promise<void> {
   const { source, target } = codeSourceOf(args);
   const code = await codeOf(source);
   if (!code.text.trim()) throw new UsageError(`the code from ${code.sourceName} is empty`, ONE_SOURCE);
-  const one = await chooseOneProcess({ ...args, target }, { readOnly: false });
-  printChoice(one, args.quiet);
+  const one = await oneProcessFor({ ...args, target }, { readOnly: false });
   const request = { op: 'exec' as const, pid: one.process.pid, code: code.text, timeoutSeconds: args.timeout, ...(args.module ? { module: args.module } : {}) };
   const timeoutMs = (args.timeout + Math.max(args.timeout, AGENT_MIN_RUN_SECONDS) + AGENT_MARGIN_SECONDS) * 1000;
   const result = await runAgent(one.kubectl, one.agent, request, { agentSource: one.agentSource, timeoutMs, onEvent: waitingNotice(one.process.pid) }).catch(

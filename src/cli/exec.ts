@@ -15,9 +15,8 @@
  * (exit 1). The agent compiles the code before injecting it, so a syntax error injects nothing.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../ui/errors';
-import type { ChooseFlags } from './choose-target';
-import { checkPid, checkTimeout, withGlobalFlags, withTargetFlags } from './options';
+import { UsageError } from '../errors';
+import { checkPid, checkTimeout, type ChooseFlags, withGlobalFlags, withTargetFlags } from './options';
 
 export interface ExecArgs extends ChooseFlags {
   /** the second positional: only `-` (read the code from stdin) is valid */

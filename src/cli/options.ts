@@ -1,6 +1,6 @@
 /** Flags every command shares: kubectl's own global flags, passed on to every kubectl call. */
 import type { Argv } from 'yargs';
-import { UsageError } from '../ui/errors';
+import { UsageError } from '../errors';
 
 export interface GlobalFlags {
   namespace?: string;
@@ -40,6 +40,12 @@ export function withTargetFlags<T>(y: Argv<T>): Argv<T & TargetFlags> {
     .option('selector', { alias: 'l', type: 'string', describe: 'Label selector for the pods (instead of TARGET)' })
     .option('service', { alias: 's', type: 'string', describe: 'Service name (same as svc/NAME; kept for debugwand users)' })
     .option('container', { alias: 'c', type: 'string', describe: 'Container name (default: the pod\'s default container, else the one running Python)' }) as Argv<T & TargetFlags>;
+}
+
+/** The flags that choose a pod and process: shared by debug, exec, stack and doctor. */
+export interface ChooseFlags extends GlobalFlags, TargetFlags {
+  pod?: string;
+  pid?: number;
 }
 
 export type OutputFormat = 'table' | 'wide' | 'json';

@@ -5,9 +5,9 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import type { AgentEvent, AgentRequest, AgentResult } from '../agent/contract';
-import { AgentError, KubeError, KubectlCall, NoPython, Timeout } from './errors';
-import type { Kubectl, KubectlExit, KubectlProcess } from './kubectl';
-import { collect, forEachLine } from './lines';
+import { AgentError, KubeError, KubectlCall, NoPython, Timeout } from '../kube/errors';
+import type { Kubectl, KubectlExit, KubectlProcess } from '../kube/kubectl';
+import { collect, forEachLine } from '../kube/lines';
 
 export interface AgentTarget {
   namespace: string;

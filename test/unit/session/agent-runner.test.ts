@@ -7,10 +7,10 @@ import {
   isMissingInterpreter,
   loadAgentSource,
   runAgent,
-} from '../../../src/kube/agent-runner';
+} from '../../../src/session/agent-runner';
 import { AgentError, ContainerNotFound, Forbidden, NoPython, Timeout } from '../../../src/kube/errors';
 import { createKubectl } from '../../../src/kube/kubectl';
-import { FakeKubectl, FakeRule, fakeKubectl } from './fake-kubectl';
+import { FakeKubectl, FakeRule, fakeKubectl } from '../kube/fake-kubectl';
 
 const TARGET = { namespace: 'shop', pod: 'web-1', container: 'app', containers: ['app', 'sidecar'] };
 const LIST: ListRequest = { op: 'list' };

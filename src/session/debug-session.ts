@@ -2,24 +2,24 @@
  * The debug session engine: one long-lived agent exec per pod lists, injects and then follows the
  * app (re-injecting a reloaded worker); one supervised port-forward per debugpy listener; moves to
  * the replacement pod when the pod is deleted. It never sees a flag and never prints: it reports
- * DebugEvents, and asks the caller to choose processes (so prompts stay in the CLI).
+ * DebugEvents, and asks the caller to choose processes (see ./debug for the whole command).
  */
-import path from 'node:path';
 import type { InjectResult, ProcessRecord } from '../agent/contract';
 import type { PodProcesses } from './discover';
 import { discoverPod, isLivePod } from './discover';
 import { chooseContainer } from './containers';
 import { findLocalDebugpy, zipDebugpy } from './debugpy-source';
-import { AgentError, KubeError, NoPods, NotFound } from './errors';
+import { AgentError, KubeError, NoPods, NotFound } from '../kube/errors';
 import { ForwardSupervisor } from './forward-supervisor';
-import type { Kubectl } from './kubectl';
+import type { Kubectl } from '../kube/kubectl';
 import { openAgentSession, type AgentSession } from './agent-session';
 import type { EarlySession, OpenedSession } from './early-session';
-import type { Pod } from './types';
+import type { Pod } from '../kube/types';
 import { classifyProcesses, type ClassifiedProcess } from '../select/roles';
 import { followReload } from '../select/reload';
 import { choosePod } from '../select/choose';
 import { toPodSummary } from '../select/pod-status';
+import { remoteRootOf } from '../select/remote-root';
 
 export interface DebugTarget {
   pid: number;
@@ -360,20 +360,4 @@ function watchSet(targets: ClassifiedProcess[], processes: ClassifiedProcess[]):
     for (let p: ClassifiedProcess | undefined = t; p && !pids.has(p.pid); p = byPid.get(p.ppid)) pids.add(p.pid);
   }
   return [...pids];
-}
-
-/**
- * Where the code lives in the pod: the working directory. The main file is no guide when a server
- * launches the app (`python -m uvicorn` has uvicorn's own __main__ under site-packages), so it is
- * used only when the process runs from `/`.
- */
-export function remoteRootOf(result: InjectResult | undefined): string {
-  if (!result) return '/';
-  if (result.cwd && result.cwd !== '/') return result.cwd;
-  return result.mainFile ? path.posix.dirname(result.mainFile) : '/';
-}
-
-/** Breakpoints in site-packages are rejected under justMyCode: turn it off for installed apps. */
-export function justMyCodeFor(remoteRoot: string): boolean {
-  return !/\/(site|dist)-packages(\/|$)/.test(remoteRoot);
 }

@@ -1,11 +1,11 @@
 /** The one process exec and stack work on, chosen by the shared rules of choose-target.ts. */
-import { loadAgentSource, type AgentTarget } from '../kube/agent-runner';
-import type { PodProcesses } from '../kube/discover';
 import type { Kubectl } from '../kube/kubectl';
 import type { ClassifiedProcess } from '../select/roles';
-import { color } from '../ui/colors';
-import type { ProcessContext } from '../ui/exec-errors';
-import { chooseProcessesOf, choosePodOf, listProcessesIn, type ChooseFlags } from './choose-target';
+import { loadAgentSource, type AgentTarget } from './agent-runner';
+import type { Chooser } from './chooser';
+import { chooseProcessesOf, choosePodOf, listProcessesIn, type TargetContext } from './choose-target';
+import type { PodProcesses } from './discover';
+import type { ProcessContext } from './failures';
 
 export interface OneProcess {
   kubectl: Kubectl;
@@ -15,6 +15,13 @@ export interface OneProcess {
   context: ProcessContext;
   /** one line: which pod and process, and why */
   note: string;
+}
+
+/** What the user named: --pod, --pid, -c. */
+export interface Named {
+  pod?: string;
+  pid?: number;
+  container?: string;
 }
 
 /** Reasons that only forbid sys.remote_exec: reading stacks does not need it. */
@@ -29,11 +36,11 @@ function forReadingOnly(listed: PodProcesses): PodProcesses {
 }
 
 /** `readOnly`: the command reads the process's memory and never runs code in it (stack). */
-export async function chooseOneProcess(flags: ChooseFlags, opts: { readOnly: boolean }): Promise<OneProcess> {
+export async function chooseOneProcess(target: TargetContext, named: Named, opts: { readOnly: boolean }, chooser: Chooser): Promise<OneProcess> {
   const agentSource = loadAgentSource();
-  const pod = await choosePodOf(flags);
-  const listed = await listProcessesIn(pod, flags, agentSource);
-  const choice = await chooseProcessesOf(opts.readOnly ? forReadingOnly(listed) : listed, flags, false);
+  const pod = await choosePodOf(target, named, chooser);
+  const listed = await listProcessesIn(pod, named.container, agentSource);
+  const choice = await chooseProcessesOf(opts.readOnly ? forReadingOnly(listed) : listed, named, false, chooser);
   const process = choice.chosen[0]!;
   const namespace = pod.pod.metadata.namespace ?? pod.namespace;
   const containers = pod.pod.spec.containers;
@@ -49,11 +56,6 @@ export async function chooseOneProcess(flags: ChooseFlags, opts: { readOnly: boo
       image: containers.find((c) => c.name === choice.container)?.image,
       pid: process.pid,
     },
-    note: `${pod.reason}; ${choice.reason}${containers.length > 1 && !flags.container ? `; ${choice.containerNote}` : ''}`,
+    note: `${pod.reason}; ${choice.reason}${containers.length > 1 && !named.container ? `; ${choice.containerNote}` : ''}`,
   };
-}
-
-/** The choice, on stderr (stdout carries only the command's own output). */
-export function printChoice(one: OneProcess, quiet: boolean): void {
-  if (!quiet) process.stderr.write(`${color.dim(one.note)}\n`);
 }

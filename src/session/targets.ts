@@ -2,9 +2,9 @@
  * TARGET → pods. `parseTarget` is pure; `resolvePods` asks kubectl with the fewest calls:
  * a pod or a selector costs one call, a Service or workload two (the object, then its pods).
  */
-import { InvalidTarget, NoPods, NoSelector, UnknownResourceType } from './errors';
-import type { Kubectl } from './kubectl';
-import type { LabelSelector, LabelSelectorRequirement, List, Pod, Service, Workload } from './types';
+import { InvalidTarget, NoPods, NoSelector, UnknownResourceType } from '../kube/errors';
+import type { Kubectl } from '../kube/kubectl';
+import type { LabelSelector, LabelSelectorRequirement, List, Pod, Service, Workload } from '../kube/types';
 
 export type WorkloadKind = 'deployment' | 'statefulset' | 'replicaset' | 'daemonset' | 'job';
 

@@ -7,9 +7,9 @@ import {
   parseTarget,
   resolvePods,
   serviceSelector,
-} from '../../../src/kube/targets';
+} from '../../../src/session/targets';
 import type { Pod, Service } from '../../../src/kube/types';
-import { FakeKubectl, fakeKubectl, json } from './fake-kubectl';
+import { FakeKubectl, fakeKubectl, json } from '../kube/fake-kubectl';
 
 describe('parseTarget', () => {
   it.each<[string, Target]>([

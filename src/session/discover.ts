@@ -6,9 +6,9 @@ import type { ListResult } from '../agent/contract';
 import { classifyProcesses, type ClassifiedProcess } from '../select/roles';
 import { runAgent } from './agent-runner';
 import { choosePythonContainer, chooseContainer, type ContainerChoice } from './containers';
-import { KubeError, NoPython } from './errors';
-import type { Kubectl } from './kubectl';
-import type { Pod } from './types';
+import { KubeError, NoPython } from '../kube/errors';
+import type { Kubectl } from '../kube/kubectl';
+import type { Pod } from '../kube/types';
 
 export interface PodProcesses {
   pod: Pod;

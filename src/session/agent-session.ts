@@ -14,9 +14,9 @@ import {
   type SessionResult,
 } from '../agent/contract';
 import { agentExecArgs, INTERPRETERS, isMissingInterpreter, parseEvent, type AgentTarget, type ResultFor } from './agent-runner';
-import { AgentError, KubeError, lastMeaningfulLine, NoPython, Timeout, type KubectlCall } from './errors';
-import type { Kubectl, KubectlExit, KubectlProcess } from './kubectl';
-import { collect, forEachLine } from './lines';
+import { AgentError, KubeError, lastMeaningfulLine, NoPython, Timeout, type KubectlCall } from '../kube/errors';
+import type { Kubectl, KubectlExit, KubectlProcess } from '../kube/kubectl';
+import { collect, forEachLine } from '../kube/lines';
 
 /** An event of one request: progress (`started`, `waiting`), then its `result` or `error`. */
 export type RequestEvent = AgentEvent & { id: number };

@@ -25,10 +25,10 @@ import {
   Timeout,
   Unauthorized,
   Unreachable,
-} from './errors';
-import type { Kubectl } from './kubectl';
+} from '../kube/errors';
+import type { Kubectl } from '../kube/kubectl';
 import { resolvePods, type Target } from './targets';
-import type { Pod } from './types';
+import type { Pod } from '../kube/types';
 
 export interface DoctorInput {
   kubectl: Kubectl;

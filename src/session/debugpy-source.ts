@@ -3,12 +3,12 @@
  * environment, else VS Code's bundled debugpy. Never downloaded. Zipped deterministically (fixed
  * timestamps, sorted entries) so the agent reuses an identical copy already in the pod.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
-import { WandError } from '../ui/errors';
+import { WandError } from '../errors';
+import { runLocal } from '../kube/kubectl';
 
 export interface DebugpySource {
   /** directory that contains the `debugpy` package */
@@ -39,10 +39,7 @@ function normaliseGiven(dir: string): string | null {
 
 function localPythonDebugpy(): Promise<string | null> {
   const code = 'import debugpy, os; print(os.path.dirname(os.path.dirname(debugpy.__file__)))';
-  const tryOne = (python: string) =>
-    new Promise<string | null>((resolve) => {
-      execFile(python, ['-c', code], { timeout: 5000 }, (err, stdout) => resolve(err ? null : stdout.trim() || null));
-    });
+  const tryOne = (python: string) => runLocal(python, ['-c', code], { timeoutMs: 5000 }).then((stdout) => stdout?.trim() || null);
   return tryOne('python3').then((found) => found ?? tryOne('python'));
 }
 
