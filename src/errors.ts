@@ -5,6 +5,8 @@
  * A leaf module: every folder may import it.
  */
 
+import { USAGE } from './remedies';
+
 export type ExitClass = 'usage' | 'failure';
 
 export class WandError extends Error {
@@ -23,11 +25,9 @@ export class WandError extends Error {
 /** The command line is wrong: a bad flag value, a malformed target, a missing argument. */
 export class UsageError extends WandError {
   constructor(message: string, remedy?: string) {
-    super(message, remedy ?? USAGE_REMEDY, 'usage');
+    super(message, remedy ?? USAGE, 'usage');
   }
 }
-
-export const USAGE_REMEDY = "run 'kubectl wand --help' for usage";
 
 /** The process exit code for an error: 2 for usage mistakes, 1 for everything else. */
 export function exitCodeOf(error: unknown): 1 | 2 {

@@ -100,6 +100,12 @@ export interface InjectResult {
   underSitePackages: boolean;
 }
 
+/**
+ * Once the injected code said `started`, the agent lets it run max(timeoutSeconds, MIN_RUN_SECONDS)
+ * (debugpy.listen waits up to 30 s for its adapter; user code may be slow).
+ */
+export const MIN_RUN_SECONDS = 60;
+
 export interface ExecCodeRequest {
   op: 'exec';
   pid: number;

@@ -16,6 +16,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../errors';
+import { INPUT } from '../remedies';
 import { checkPid, checkTimeout, type ChooseFlags, withGlobalFlags, withTargetFlags } from './options';
 
 export interface ExecArgs extends ChooseFlags {
@@ -30,7 +31,7 @@ export interface ExecArgs extends ChooseFlags {
 
 export type CodeSource = { kind: 'code'; code: string } | { kind: 'file'; path: string } | { kind: 'stdin' };
 
-export const ONE_SOURCE = 'give the code exactly one way: --code CODE, -f FILE or - (read from stdin)';
+export const ONE_SOURCE = INPUT.oneSource;
 
 /** yargs hands a lone `-` positional over as '' or true. */
 function isDash(value: unknown): boolean {

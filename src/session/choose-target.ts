@@ -6,15 +6,15 @@
 import type { ListResult } from '../agent/contract';
 import { WandError } from '../errors';
 import { KubeError } from '../kube/errors';
+import { processChoiceRemedy, TARGET } from '../remedies';
 import type { Kubectl } from '../kube/kubectl';
 import type { Pod } from '../kube/types';
 import { chooseProcesses, choosePod, describeChoice, sortCandidates } from '../select/choose';
 import { toPodSummary } from '../select/pod-status';
-import type { ClassifiedProcess } from '../select/roles';
+import { reasonCodeOf, type ClassifiedProcess } from '../select/roles';
 import type { Chooser } from './chooser';
 import { chooseContainer } from './containers';
 import { discoverPod, type PodProcesses } from './discover';
-import { remedyForReason } from './failures';
 import { resolvePods, type Target } from './targets';
 
 /** Where to look: the kubectl to ask, the namespace, the target. */
@@ -48,7 +48,7 @@ export async function choosePodOf(context: TargetContext, named: { pod?: string 
   const summaries = pods.map(toPodSummary);
   let choice = choosePod(summaries, { name: named.pod });
   if ('error' in choice) {
-    throw new ChoiceError(choice.message, named.pod ? 'choose one of the pods of the target with --pod NAME' : `check the pods with: kubectl get pods -n ${context.namespace}`);
+    throw new ChoiceError(choice.message, named.pod ? TARGET.namedPodUnusable : TARGET.noUsablePod(context.namespace), 'failure', choice.error);
   }
   if (!named.pod && choice.candidates.length > 1 && chooser.canAsk) {
     const picked = await chooser.pickPod(choice.candidates);
@@ -60,7 +60,7 @@ export async function choosePodOf(context: TargetContext, named: { pod?: string 
 
 /** Picks from a process listing of the chosen pod; `multi` keeps every recommended worker. */
 export async function chooseProcessesOf(listed: PodProcesses, named: { pid?: number }, multi: boolean, chooser: Chooser): Promise<ChosenProcesses> {
-  if (listed.error || !listed.list || !listed.container) throw listed.error ?? new ChoiceError('no process list', undefined);
+  if (listed.error || !listed.list || !listed.container) throw listed.error ?? new ChoiceError('no process list');
   const processes = listed.processes;
   const choice = chooseProcesses(processes, { pid: named.pid });
   const base = { container: listed.container, containerNote: listed.containerNote, processes, list: listed.list };
@@ -73,24 +73,9 @@ export async function chooseProcessesOf(listed: PodProcesses, named: { pid?: num
     const picked = await chooser.pickProcess(candidates);
     return { ...base, chosen: [picked], reason: describeChoice([picked], processes, { explicit: true }) };
   }
-  throw new ChoiceError(choice.message, choiceRemedy(choice.error, listed, choice.message));
-}
-
-function choiceRemedy(code: string, listed: PodProcesses, message: string): string {
-  const pods = `kubectl wand pods pod/${listed.pod.metadata.name} -n ${listed.pod.metadata.namespace} --with-pids`;
-  switch (code) {
-    case 'ambiguous':
-      return `pick one with --pid (see: ${pods})`;
-    case 'starting':
-      return 'wait for the worker to start, then run the command again';
-    case 'not-debuggable': {
-      const known = remedyForReason(message);
-      if (known) return `${known} (details: kubectl wand doctor pod/${listed.pod.metadata.name} -n ${listed.pod.metadata.namespace})`;
-      return `see why with: kubectl wand doctor pod/${listed.pod.metadata.name} -n ${listed.pod.metadata.namespace}`;
-    }
-    default:
-      return `list the processes with: ${pods}`;
-  }
+  const { name, namespace } = listed.pod.metadata;
+  const remedy = processChoiceRemedy(choice.error, name, namespace, (choice.blocked ?? []).map(reasonCodeOf));
+  throw new ChoiceError(choice.message, remedy, 'failure', choice.error);
 }
 
 /** Lists the processes of the chosen pod (one exec); -c is validated before any exec. */

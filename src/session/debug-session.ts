@@ -5,11 +5,14 @@
  * DebugEvents, and asks the caller to choose processes (see ./debug for the whole command).
  */
 import type { InjectResult, ProcessRecord } from '../agent/contract';
+import { WandError } from '../errors';
+import { TARGET } from '../remedies';
 import type { PodProcesses } from './discover';
 import { discoverPod, isLivePod } from './discover';
 import { chooseContainer } from './containers';
 import { findLocalDebugpy, zipDebugpy } from './debugpy-source';
-import { AgentError, KubeError, NoPods, NotFound } from '../kube/errors';
+import { KubeError, NotFound } from '../kube/errors';
+import { AgentError, NoPods } from './errors';
 import { ForwardSupervisor } from './forward-supervisor';
 import type { Kubectl } from '../kube/kubectl';
 import { openAgentSession, type AgentSession } from './agent-session';
@@ -339,16 +342,15 @@ export class DebugSession {
       })).filter((p) => p.metadata.uid !== old.metadata.uid);
       const choice = choosePod(pods.map(toPodSummary));
       if (!('error' in choice) && choice.chosen.ready) return pods.find((p) => p.metadata.name === choice.chosen.name) as Pod;
-      if (Date.now() > deadline || this.stopping) throw new KubeReplacementTimeout(old.metadata.name);
+      if (Date.now() > deadline || this.stopping) throw new ReplacementTimeout(old.metadata.name);
       await new Promise((resolve) => setTimeout(resolve, REPLACEMENT_POLL_MS));
     }
   }
 }
 
-class KubeReplacementTimeout extends Error {
-  readonly remedy = 'start the session again once a pod of the target is Running';
+class ReplacementTimeout extends WandError {
   constructor(pod: string) {
-    super(`pod ${pod} is gone and no replacement became ready within ${REPLACEMENT_TIMEOUT_MS / 1000} s`);
+    super(`pod ${pod} is gone and no replacement became ready within ${REPLACEMENT_TIMEOUT_MS / 1000} s`, TARGET.podGone);
   }
 }
 

@@ -7,7 +7,8 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
-import { WandError } from '../errors';
+import { UsageError, WandError } from '../errors';
+import { INPUT } from '../remedies';
 import { runLocal } from '../kube/kubectl';
 
 export interface DebugpySource {
@@ -21,7 +22,7 @@ export class NoLocalDebugpy extends WandError {
   constructor(tried: string[]) {
     super(
       `the target's image has no debugpy, and no local copy was found (looked in: ${tried.join('; ')})`,
-      'install it locally (python3 -m pip install debugpy), or pass --debugpy-from DIR (a directory containing the debugpy package), or add debugpy to the image',
+      INPUT.noLocalDebugpy,
     );
   }
 }
@@ -59,7 +60,7 @@ async function vscodeBundledDebugpy(home: string): Promise<string | null> {
 export async function findLocalDebugpy(given?: string): Promise<DebugpySource> {
   if (given !== undefined) {
     const parent = normaliseGiven(path.resolve(given));
-    if (!parent) throw new WandError(`--debugpy-from ${given}: no debugpy package there`, 'name a directory containing debugpy/__init__.py (e.g. a site-packages directory)');
+    if (!parent) throw new UsageError(`--debugpy-from ${given}: no debugpy package there`, INPUT.noDebugpyThere);
     return { parent, origin: `--debugpy-from ${given}` };
   }
   const local = await localPythonDebugpy();

@@ -1,6 +1,6 @@
 /** The one process exec and stack work on, chosen by the shared rules of choose-target.ts. */
 import type { Kubectl } from '../kube/kubectl';
-import type { ClassifiedProcess } from '../select/roles';
+import { reasonCodeOf, type ClassifiedProcess } from '../select/roles';
 import { loadAgentSource, type AgentTarget } from './agent-runner';
 import type { Chooser } from './chooser';
 import { chooseProcessesOf, choosePodOf, listProcessesIn, type TargetContext } from './choose-target';
@@ -24,13 +24,13 @@ export interface Named {
   container?: string;
 }
 
-/** Reasons that only forbid sys.remote_exec: reading stacks does not need it. */
-const REMOTE_EXEC_ONLY = /disable-remote-debug|PYTHON_DISABLE_REMOTE_DEBUG|without remote debugging/;
-
-/** Reading memory is allowed where running code is not: such processes count as debuggable. */
+/**
+ * Reading memory is allowed where running code is not: processes whose only obstacle is remote
+ * debugging switched off (it forbids sys.remote_exec, not reading stacks) count as debuggable.
+ */
 function forReadingOnly(listed: PodProcesses): PodProcesses {
   const processes = listed.processes.map((p) =>
-    !p.debuggable && p.reason && REMOTE_EXEC_ONLY.test(p.reason) ? { ...p, debuggable: true, reason: null } : p,
+    !p.debuggable && reasonCodeOf(p) === 'remote-debug-disabled' ? { ...p, debuggable: true, reason: null } : p,
   );
   return { ...listed, processes };
 }

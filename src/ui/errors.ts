@@ -3,6 +3,7 @@
  * remedy. No stack traces unless WAND_DEBUG is set. Returns the exit code (see src/errors.ts).
  */
 import { exitCodeOf, WandError } from '../errors';
+import { BUG } from '../remedies';
 import { color } from './colors';
 
 interface Remediable {
@@ -24,7 +25,7 @@ export function renderError(err: unknown, out: NodeJS.WritableStream): number {
   }
   const message = err instanceof Error ? err.message : String(err);
   out.write(`${color.red('error:')} ${message.split('\n')[0]}\n`);
-  out.write(`${color.dim('hint:')} this is a bug in kubectl-wand; rerun with WAND_DEBUG=1 and report the output\n`);
+  out.write(`${color.dim('hint:')} ${BUG}\n`);
   if (debug && err instanceof Error && err.stack) out.write(`${err.stack}\n`);
   return 1;
 }

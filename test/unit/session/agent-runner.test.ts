@@ -8,7 +8,8 @@ import {
   loadAgentSource,
   runAgent,
 } from '../../../src/session/agent-runner';
-import { AgentError, ContainerNotFound, Forbidden, NoPython, Timeout } from '../../../src/kube/errors';
+import { ContainerNotFound, Forbidden, Timeout } from '../../../src/kube/errors';
+import { AgentError, NoPython } from '../../../src/session/errors';
 import { createKubectl } from '../../../src/kube/kubectl';
 import { FakeKubectl, FakeRule, fakeKubectl } from '../kube/fake-kubectl';
 

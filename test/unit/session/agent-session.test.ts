@@ -5,7 +5,8 @@ import { createInterface } from 'readline';
 import { SESSION_BOOTSTRAP, type SessionEvent } from '../../../src/agent/contract';
 import { loadAgentSource } from '../../../src/session/agent-runner';
 import { AgentSessionEnded, openAgentSession, type AgentSession, type WatchChange } from '../../../src/session/agent-session';
-import { AgentError, Forbidden, NoPython, PodNotRunning, Timeout } from '../../../src/kube/errors';
+import { Forbidden, PodNotRunning, Timeout } from '../../../src/kube/errors';
+import { AgentError, NoPython } from '../../../src/session/errors';
 import { createKubectl, type Kubectl } from '../../../src/kube/kubectl';
 import { FakeKubectl, FakeRule, fakeKubectl } from '../kube/fake-kubectl';
 

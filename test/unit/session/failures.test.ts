@@ -1,4 +1,4 @@
-import { AgentError } from '../../../src/kube/errors';
+import { AgentError } from '../../../src/session/errors';
 import { agentFailure, parseSyntaxError, remedyFor, type ProcessContext } from '../../../src/session/failures';
 import { WandError } from '../../../src/errors';
 

@@ -1,4 +1,5 @@
-import { InvalidTarget, NoPods, NoSelector, NotFound, UnknownResourceType } from '../../../src/kube/errors';
+import { NotFound, UnknownResourceType } from '../../../src/kube/errors';
+import { InvalidTarget, NoPods, NoSelector } from '../../../src/session/errors';
 import { createKubectl } from '../../../src/kube/kubectl';
 import {
   Target,
