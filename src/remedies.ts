@@ -3,7 +3,7 @@
  * share with those errors — written here and nowhere else, so that one case reads the same
  * wherever it is met. Pure text: a leaf module every layer imports (it imports only types).
  */
-import type { AgentErrorCode } from './agent/contract';
+import type { AgentErrorCode, TraceDenialCode } from './agent/contract';
 
 export const USAGE = "run 'kubectl wand --help' for usage";
 export const BUG = 'this is a bug in kubectl-wand; rerun with WAND_DEBUG=1 and report the output';
@@ -143,7 +143,7 @@ const NOT_DEBUGGABLE: Partial<Record<AgentErrorCode, string>> = {
  * The remedy for an agent error. debug's are generic; exec and stack (`at`: the process they
  * worked on) name the pod and process, and read the agent's `message` for the exact cause.
  */
-export function agentRemedy(code: AgentErrorCode, message: string, at?: ProcessAt): string {
+export function agentRemedy(code: AgentErrorCode, message: string, at?: ProcessAt, traceCode?: TraceDenialCode): string {
   if (!at) return DEBUG[code] ?? BUG;
   const pod = `pod/${at.pod} -n ${at.namespace}`;
   switch (code) {
@@ -155,7 +155,7 @@ export function agentRemedy(code: AgentErrorCode, message: string, at?: ProcessA
     case 'remote-debug-disabled':
       return remoteDebugRemedy(message);
     case 'permission-denied':
-      return traceRemedy(message, at);
+      return traceRemedy(message, at, traceCode);
     case 'no-writable-dir':
       return 'mount an emptyDir at /tmp: volumes: [{name: tmp, emptyDir: {}}], volumeMounts: [{name: tmp, mountPath: /tmp}]';
     case 'no-debugpy':
@@ -190,11 +190,16 @@ export function remoteDebugRemedy(reason: string): string {
   return 'enable remote debugging in the target process';
 }
 
-/** The fix for a process that may not be traced; `reason`: the agent's account of why. */
-export function traceRemedy(reason: string, t: Omit<ProcessAt, 'pid'>): string {
-  if (/ptrace_scope=3/.test(reason)) {
-    return "the node's Yama ptrace_scope=3 forbids tracing any process: only the node's admin can lower it (sysctl kernel.yama.ptrace_scope)";
-  }
+/** Causes no container setting fixes (TraceDenialCode → remedy). */
+const TRACE_DENIAL: Partial<Record<TraceDenialCode, string>> = {
+  'yama-scope-3': "the node's Yama ptrace_scope=3 forbids tracing any process: only the node's admin can lower it (sysctl kernel.yama.ptrace_scope), or run the pod on another node pool",
+  'no-process-vm': 'this runtime (gVisor?) does not let any process read another\'s memory: run the pod with a runc/containerd runtime class',
+};
+
+/** The fix for a process that may not be traced; `reason`: the agent's account of why, `code` its TraceDenialCode. */
+export function traceRemedy(reason: string, t: Omit<ProcessAt, 'pid'>, code?: TraceDenialCode | null): string {
+  const fixed = TRACE_DENIAL[code ?? (/ptrace_scope=3/.test(reason) ? 'yama-scope-3' : 'unknown')];
+  if (fixed) return fixed;
   const ephemeral =
     `kubectl debug -it ${t.pod} -n ${t.namespace} --profile=general --target=${t.container} ` +
     `--image=${t.image ?? '<the same image>'} -- sh`;

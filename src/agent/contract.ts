@@ -50,6 +50,8 @@ export interface ProcessRecord {
   reason: string | null;
   /** the same, machine-readable: null when debuggable, else the code inspect_target would fail with */
   reasonCode: AgentErrorCode | null;
+  /** with reasonCode permission-denied: why, tried with one read of its memory */
+  traceDeniedCode?: TraceDenialCode | null;
   /** a debugpy listener that already serves this process (adapter's port), else null */
   debugpyPort: number | null;
 }
@@ -194,7 +196,15 @@ export type TraceDenialCode =
   | 'other-uid'
   | 'other-gid'
   | 'more-capabilities'
-  | 'proc-unreadable';
+  | 'proc-unreadable'
+  /** the target is not dumpable: only CAP_SYS_PTRACE overrides */
+  | 'not-dumpable'
+  /** the agent's seccomp filter refuses process_vm_readv */
+  | 'seccomp'
+  /** the kernel has no process_vm_readv (gVisor) */
+  | 'no-process-vm'
+  /** EPERM for a reason the agent cannot read (AppArmor, SELinux) */
+  | 'unknown';
 
 /** How remote debugging is switched off in a process (a build without it: remoteDebugBuild false). */
 export type RemoteDebugOffCode = 'x-option' | 'env';
@@ -226,6 +236,8 @@ export type AgentEvent =
       stack?: ThreadStack[];
       /** what the main thread is blocked in, e.g. "select()" */
       blockedIn?: string;
+      /** permission-denied: why the kernel refused */
+      traceCode?: TraceDenialCode;
     }
   /** progress while waiting for the target to run the injected script */
   | { event: 'waiting'; pid: number; seconds: number; blockedIn: string | null }

@@ -211,7 +211,7 @@ export interface TraceContext {
 }
 
 function traceCheck(f: DoctorFacts, caps: Capabilities | null, t: TraceContext): Check {
-  if (f.traceDenied) return fail('trace', `tracing not allowed: ${f.traceDenied.replace(/^no permission to trace it: /, '')}`, traceRemedy(f.traceDenied, t));
+  if (f.traceDenied) return fail('trace', `tracing not allowed: ${f.traceDenied.replace(/^no permission to trace it: /, '')}`, traceRemedy(f.traceDenied, t, f.traceDeniedCode));
   const yama = caps?.yamaPtraceScope ?? null;
   const how = caps?.sysPtrace ? 'kubectl exec has CAP_SYS_PTRACE' : `kubectl exec runs as its user (uid ${caps?.uid ?? '?'})`;
   return pass('trace', `tracing allowed: ${how}${yama === null ? '' : `, Yama ptrace_scope=${yama}`}`);

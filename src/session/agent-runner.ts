@@ -106,8 +106,8 @@ async function runOnce(
   if (output.listenerError !== undefined) throw output.listenerError;
   if (output.final?.event === 'result') return { kind: 'result', result: output.final.result };
   if (output.final?.event === 'error') {
-    const { code, message, stack, blockedIn } = output.final;
-    const extra = { ...(stack ? { threads: stack } : {}), ...(blockedIn ? { blockedIn } : {}) };
+    const { code, message, stack, blockedIn, traceCode } = output.final;
+    const extra = { ...(stack ? { threads: stack } : {}), ...(blockedIn ? { blockedIn } : {}), ...(traceCode ? { traceCode } : {}) };
     return { kind: 'failed', error: new AgentError(code, message, extra, call) };
   }
   if (exit.timedOut) return { kind: 'failed', error: new Timeout(timeoutMs, call, AGENT.noAnswer) };

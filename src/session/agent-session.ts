@@ -274,8 +274,8 @@ class Session implements AgentSession {
       return;
     }
     if (event.event === 'error') {
-      const { code, message, stack, blockedIn } = event;
-      const extra = { ...(stack ? { threads: stack } : {}), ...(blockedIn ? { blockedIn } : {}) };
+      const { code, message, stack, blockedIn, traceCode } = event;
+      const extra = { ...(stack ? { threads: stack } : {}), ...(blockedIn ? { blockedIn } : {}), ...(traceCode ? { traceCode } : {}) };
       pending.reject(new AgentError(code, message, extra, this.call(null)));
     } else if (event.event === 'result') {
       if (event.result.op === pending.op) pending.resolve(event.result);

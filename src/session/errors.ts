@@ -2,7 +2,7 @@
  * Errors of the engine that are not kubectl's own (those are in src/kube/errors.ts): a target
  * that cannot be, no pods, no Python, and what the in-pod agent reports.
  */
-import type { AgentErrorCode, ThreadStack } from '../agent/contract';
+import type { AgentErrorCode, ThreadStack, TraceDenialCode } from '../agent/contract';
 import { UsageError } from '../errors';
 import { KubeError, type KubectlCall } from '../kube/errors';
 import { TARGET } from '../remedies';
@@ -59,7 +59,7 @@ export class AgentError extends KubeError {
   constructor(
     override readonly code: AgentErrorCode,
     message: string,
-    readonly extra: { threads?: ThreadStack[]; blockedIn?: string } = {},
+    readonly extra: { threads?: ThreadStack[]; blockedIn?: string; traceCode?: TraceDenialCode } = {},
     call?: KubectlCall,
   ) {
     super(message, '', call);

@@ -44,7 +44,7 @@ function firstLine(text: string): string {
 
 /** The remedy exec and stack give: it names the pod and process at hand. */
 export function remedyFor(error: AgentError, t: ProcessContext): string {
-  return agentRemedy(error.code, error.message, t);
+  return agentRemedy(error.code, error.message, t, error.extra.traceCode);
 }
 
 export interface SyntaxErrorInfo {

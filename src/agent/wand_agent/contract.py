@@ -35,6 +35,10 @@ TRACE_DENIAL_CODES = (
     'other-gid',
     'more-capabilities',
     'proc-unreadable',
+    'not-dumpable',
+    'seccomp',
+    'no-process-vm',
+    'unknown',
 )
 
 #: RemoteDebugOffCode: how remote debugging is switched off in a process (doctor's

@@ -13,7 +13,8 @@ from .procfs import list_pids, read_cmdline, read_stat
 from .python_facts import DISABLE_ENV, remote_debug_disabled
 from .sockets import find_debugpy_ports
 from .targets import Target
-from .tracing import agent_capabilities, public_capabilities, trace_denial
+from .trace_probe import probe_trace
+from .tracing import agent_capabilities, public_capabilities
 
 
 DEBUGPY_PROBE_SOURCE = r"""
@@ -92,7 +93,7 @@ def doctor_process(pid, caps, debugpy_ports):
     if stat is None or pid == os.getpid():
         return found
     facts = ProcessFacts(pid, stat)
-    denial = trace_denial(facts.status, facts.environ is not None, caps) or (None, None)
+    denial = probe_trace(pid, facts.status, facts.environ is not None, caps) or (None, None)
     found.update(exists=True, isPython=facts.is_python, traceDeniedCode=denial[0], traceDenied=denial[1])
     if facts.is_python:
         version, supported = probe_python('/proc/%d/exe' % pid)

@@ -11,7 +11,8 @@ from .procfs import (list_pids, process_exists, read_cmdline, read_environ, read
 from .python_facts import (is_python_executable, parse_python_options, remote_debug_disabled,
                            too_old_reason)
 from .sockets import find_debugpy_ports
-from .tracing import agent_capabilities, public_capabilities, trace_denial
+from .trace_probe import probe_trace
+from .tracing import agent_capabilities, public_capabilities
 
 
 def exe_identity(pid):
@@ -49,8 +50,10 @@ class ProcessFacts(object):
         most telling first; the codes are those inspect_target() raises for the same cause."""
         if not self.is_python:
             return 'not-python', 'not a Python process'
-        denial = trace_denial(self.status, self.environ is not None, caps)
+        self.trace_code = None
+        denial = probe_trace(self.pid, self.status, self.environ is not None, caps)
         if denial:
+            self.trace_code = denial[0]
             return 'permission-denied', denial[1]
         if version is None:
             return 'internal', 'could not ask its interpreter for its Python version'
@@ -85,6 +88,7 @@ class ProcessFacts(object):
             'debuggable': reason is None,
             'reason': reason,
             'reasonCode': reason_code,
+            'traceDeniedCode': getattr(self, 'trace_code', None),
             'debugpyPort': debugpy_port,
         }
 

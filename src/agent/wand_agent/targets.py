@@ -5,9 +5,10 @@ import os
 from .events import AgentError
 from .helper_python import probe_python
 from .listing import ProcessFacts
-from .procfs import process_exists, read_stat, status_ids
+from .procfs import process_exists, read_environ, read_stat, read_status, status_ids
 from .python_facts import remote_debug_disabled_reason, too_old_reason
-from .tracing import agent_capabilities, ptrace_denial
+from .trace_probe import probe_trace
+from .tracing import agent_capabilities
 
 
 class Target(object):
@@ -35,9 +36,9 @@ def inspect_target(pid, need_remote_exec=True):
         name = facts.exe or (facts.argv[0] if facts.argv else '?')
         raise AgentError('not-python', 'process %d (%s) is not a Python interpreter' % (pid, name))
     caps = agent_capabilities()
-    denial = ptrace_denial(facts.status, facts.environ is not None, caps)
+    denial = probe_trace(pid, facts.status, facts.environ is not None, caps)
     if denial:
-        raise AgentError('permission-denied', 'process %d: %s' % (pid, denial))
+        raise AgentError('permission-denied', 'process %d: %s' % (pid, denial[1]), traceCode=denial[0])
     version, supported = probe_python('/proc/%d/exe' % pid)
     if version is None:
         if not process_exists(pid):
@@ -59,10 +60,15 @@ def inspect_target(pid, need_remote_exec=True):
 def error_from_helper(pid, stderr, what):
     """Map the error text of the injector or the stack reader to an AgentError."""
     text = stderr.strip() or 'no output'
+    refused = refusal_of(pid, text)
+    if refused:
+        return refused
     if 'Remote debugging is not enabled in the remote process' in text:
         return AgentError('remote-debug-disabled', 'process %d has remote debugging disabled (%s)' % (pid, text))
     if 'Remote debugging is not enabled' in text:
-        return AgentError('remote-debug-disabled', 'the interpreter refused remote debugging: %s' % text)
+        # the injector's side: it inherited PYTHON_DISABLE_REMOTE_DEBUG (helper_env() drops it)
+        return AgentError('remote-debug-disabled', 'the injector has remote debugging disabled '
+                          '(PYTHON_DISABLE_REMOTE_DEBUG inherited from the container environment?)')
     if "Can't send commands from a Python" in text or 'version mismatch' in text.lower():
         return AgentError('version-mismatch', text)
     if not process_exists(pid) or 'ProcessLookupError' in text or 'No such process' in text:
@@ -76,3 +82,21 @@ def error_from_helper(pid, stderr, what):
         return AgentError('internal', 'the injector could not see the script file; does the agent run in '
                                       "the target's container? (%s)" % text)
     return AgentError('internal', 'could not %s process %d: %s' % (what, pid, text))
+
+
+#: CPython's words when the kernel refused its reads; a Yama refusal can read "Failed to find the
+#: PyRuntime section" (python/cpython#149619), so the permission is tried again to name the cause
+REFUSAL_MARKS = ('PermissionError', 'Operation not permitted', 'Permission denied', 'PyRuntime section')
+
+
+def refusal_of(pid, text):
+    """AgentError('permission-denied') naming the real cause, when the helper failed for want of it."""
+    if not any(mark in text for mark in REFUSAL_MARKS):
+        return None
+    status = read_status(pid)
+    if status is None:
+        return None
+    denial = probe_trace(pid, status, read_environ(pid) is not None, agent_capabilities())
+    if denial is None:
+        return None
+    return AgentError('permission-denied', 'process %d: %s' % (pid, denial[1]), traceCode=denial[0])

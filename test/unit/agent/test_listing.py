@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import unittest
+from unittest import mock
 
 from wandtest import HOST_VERSION, READY_AND_SLEEP, run_agent, spawn_python, stop, wait_ready
 from wand_agent import contract, helper_python, listing, procfs
@@ -68,6 +69,7 @@ class ReasonCodeTest(unittest.TestCase):
 
     def facts(self, is_python=True, uid=None, environ=None, xoptions=()):
         facts = listing.ProcessFacts.__new__(listing.ProcessFacts)
+        facts.pid = os.getpid()  # the agent may always read its own memory
         uid = os.getuid() if uid is None else uid
         facts.status = {'Uid': '%d\t%d\t%d\t%d' % ((uid,) * 4), 'Gid': '%d\t%d\t%d\t%d' % ((os.getgid(),) * 4),
                         'CapPrm': '0'}
@@ -81,7 +83,9 @@ class ReasonCodeTest(unittest.TestCase):
     def test_each_reason_has_the_code_inspect_target_would_raise(self):
         self.assertIsNone(self.unusable(self.facts()))
         self.assertEqual(self.unusable(self.facts(is_python=False)), ('not-python', 'not a Python process'))
-        self.assertEqual(self.unusable(self.facts(uid=os.getuid() + 1))[0], 'permission-denied')
+        refused = ('other-uid', 'no permission to trace it: it runs as uid 1')
+        with mock.patch.object(listing, 'probe_trace', lambda *args: refused):
+            self.assertEqual(self.unusable(self.facts(uid=os.getuid() + 1)), ('permission-denied', refused[1]))
         self.assertEqual(self.unusable(self.facts(), version=None)[0], 'internal')
         self.assertEqual(self.unusable(self.facts(), version='3.13.1'),
                          ('python-too-old', 'Python 3.13.1: sys.remote_exec needs 3.14+'))

@@ -67,7 +67,8 @@ class TraceDenialCodeTest(unittest.TestCase):
         self.assertEqual(tracing.trace_denial(status, True, caps)[1], tracing.ptrace_denial(status, True, caps))
         self.assertEqual(set(contract.TRACE_DENIAL_CODES), set(['yama-scope-3', 'yama-scope-2', 'yama-scope-1',
                                                                 'other-uid', 'other-gid', 'more-capabilities',
-                                                                'proc-unreadable']))
+                                                                'proc-unreadable', 'not-dumpable', 'seccomp',
+                                                                'no-process-vm', 'unknown']))
 
 
 if __name__ == '__main__':
