@@ -123,7 +123,9 @@ export class Controller {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { ...pod.metadata, namespace },
-      spec: { restartPolicy: 'Always', terminationGracePeriodSeconds: 30, ...pod.spec, nodeName: 'wand-node' },
+      // pkg/apis/core/v1/defaults.go SetDefaults_PodSpec: securityContext is always present (kubectl
+      // 1.36's debug dereferences it)
+      spec: { restartPolicy: 'Always', terminationGracePeriodSeconds: 30, securityContext: {}, ...pod.spec, nodeName: 'wand-node' },
       status: { phase: 'Pending', hostIP: '127.0.0.1', podIP: `10.244.0.${this.nextIp++}` },
     };
   }

@@ -135,7 +135,10 @@ async function serveStored(s: Served, req: IncomingMessage, res: ServerResponse,
   if (isWatch(query)) {
     const resourceVersion = query.get('resourceVersion') ?? '';
     const timeoutSeconds = optionalInt(query, 'timeoutSeconds');
-    return serveWatch(req, res, s.store, { kind, options, resourceVersion, timeoutSeconds, render: (o) => (wantsTable(req) ? render([o]) : o) });
+    const sendInitialEvents = query.get('sendInitialEvents') === 'true';
+    return serveWatch(req, res, s.store, {
+      kind, options, resourceVersion, timeoutSeconds, sendInitialEvents, apiVersion: groupVersionOf(def), render: (o) => (wantsTable(req) ? render([o]) : o),
+    });
   }
   const items = s.store.list(kind, options);
   if (wantsTable(req)) return sendJson(res, 200, render(items));
