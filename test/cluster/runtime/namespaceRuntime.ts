@@ -99,6 +99,7 @@ interface HostTools {
   umount: string;
   ip: string;
   hostname: string;
+  sh: string;
 }
 
 function findHostTool(name: string): string {
@@ -161,6 +162,7 @@ class NamespaceRuntime implements PodRuntime {
       umount: findHostTool('umount'),
       ip: findHostTool('ip'),
       hostname: findHostTool('hostname'),
+      sh: findHostTool('sh'),
     };
   }
 
@@ -359,9 +361,10 @@ class NamespaceRuntime implements PodRuntime {
   }
 
   /** the process a launcher forks, once it runs its own program: in its namespaces and root, /proc mounted */
-  private childOf(launcher: ChildProcess): Promise<number | null> {
+  private childOf(launcher: ChildProcess, alsoLaunchers: string[] = []): Promise<number | null> {
     const { setpriv, nsenter, unshare } = this.tools;
-    return this.children.childOf(launcher.pid ?? -1, () => hasExited(launcher), (pid) => runsBeyond(pid, [setpriv, nsenter, unshare]));
+    const launchers = [setpriv, nsenter, unshare, ...alsoLaunchers];
+    return this.children.childOf(launcher.pid ?? -1, () => hasExited(launcher), (pid) => runsBeyond(pid, launchers));
   }
 
   private spawnSandboxProcess(pod: Pod, argv: string[]): ChildProcess {
@@ -392,7 +395,8 @@ class NamespaceRuntime implements PodRuntime {
       this.tools.setpriv,
       ['--pdeathsig', 'KILL', this.tools.nsenter, '-t', String(pod.nsPid), '-n', '-u', '-i', '-m', ...pidns.nsenter,
         '--', this.tools.unshare, '--mount', '--propagation', 'private', ...pidns.unshare,
-        '--mount-proc=/proc', `--root=${root}`, `--wd=${resolveInRoot(spec.imageRoot, spec.workingDir || '/')}`,
+        '--', ...switchRoot(this.tools, root),
+        this.tools.unshare, '--mount-proc=/proc', '--root=.', `--wd=${resolveInRoot(spec.imageRoot, spec.workingDir || '/')}`,
         '--setuid', String(spec.uid), '--setgid', String(spec.gid), '--', ...spec.argv],
       { stdio: log === null ? ['pipe', 'pipe', 'pipe'] : ['ignore', log, log], env: spec.env },
     );
@@ -401,7 +405,7 @@ class NamespaceRuntime implements PodRuntime {
     const startedAt = new Date();
     run.launcher = proc;
     run.exited = exitOf(proc);
-    run.hostPid = await this.childOf(proc);
+    run.hostPid = await this.childOf(proc, [this.tools.sh, this.tools.mount]); // switchRoot's
     this.report(pod, run, { state: 'running', startedAt });
     void run.exited.then((info) => this.onContainerExit(pod, run, info, startedAt, attemptDir));
   }
@@ -503,6 +507,17 @@ class NamespaceRuntime implements PodRuntime {
     await fs.promises.rm(pod.dir, { recursive: true, force: true });
     this.pods.delete(pod.spec.uid);
   }
+}
+
+/**
+ * The container's root becomes the root mount of its mount namespace, as runc's pivot_root makes
+ * it (libcontainer/rootfs_linux.go): `mount --move ROOT /` then chroot(".") — switch_root's way.
+ * Without it the overlay stays mounted at its host path, and the kernel names the container's
+ * files by that path in /proc/PID/maps, where another container (an ephemeral debugger running
+ * sys.remote_exec) would look them up. The shell only sequences fixed commands; ROOT is "$1".
+ */
+function switchRoot(tools: HostTools, root: string): string[] {
+  return [tools.sh, '-c', 'cd "$1" && "$2" --move . / && shift 2 && exec "$@"', 'switch-root', root, tools.mount];
 }
 
 function newContainerRun(spec: ContainerSpec): ContainerRun {
