@@ -51,6 +51,8 @@ export class Controller {
   private nextIp = 2;
   private nextClusterIp = 10;
   private readonly starting = new Set<Promise<void>>();
+  /** deployment uid → spec.replicas last reconciled */
+  private readonly replicasSeen = new Map<string, number>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -58,12 +60,14 @@ export class Controller {
     private readonly options: ControllerOptions,
   ) {
     store.onDeletePod = (pod, grace) => this.deletePod(pod, grace);
-    // `kubectl scale` changes spec.replicas through deployments/scale; reconcile after the commit
+    // `kubectl scale` changes spec.replicas through deployments/scale; reconcile after the commit,
+    // only when replicas changed (status updates must not retry a refused pod in a tight loop)
     store.subscribe((event) => {
-      if (event.object.kind === 'Deployment' && event.type === 'modified') {
-        const { namespace, name } = event.object.metadata;
-        setImmediate(() => this.reconcileDeployment(namespace, name));
-      }
+      if (event.object.kind !== 'Deployment' || event.type !== 'modified') return;
+      const { namespace, name, uid } = event.object.metadata;
+      if (this.replicasSeen.get(uid) === event.object.spec.replicas) return;
+      this.replicasSeen.set(uid, event.object.spec.replicas);
+      setImmediate(() => this.reconcileDeployment(namespace, name));
     });
     this.ensureNamespace('default');
     this.ensureNamespace('kube-system');
@@ -91,6 +95,7 @@ export class Controller {
         return;
       case 'Deployment': {
         const deploy = this.store.create<Deployment>({ ...(object as NewObject<Deployment>), metadata: { ...object.metadata, namespace } });
+        this.replicasSeen.set(deploy.metadata.uid, deploy.spec.replicas);
         for (let i = 0; i < deploy.spec.replicas; i++) this.createDeploymentPod(deploy);
         return;
       }

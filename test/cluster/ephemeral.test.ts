@@ -9,6 +9,7 @@ import { request } from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
+import type { Pod } from './api/objects';
 import { imageRoot } from './images/images';
 import { cachedDebianKubectls } from './images/kubectl';
 
@@ -271,15 +272,14 @@ run('ephemeral containers, Pod Security, RBAC and scale with the real kubectl', 
       const pod = await podOf('wand-eph', 'app');
       const r = await k(minor, ['debug', '-i', '-n', 'wand-eph', pod, '--image', 'wand-test/python:3.14', '--target', 'app', '--profile', 'general', '-c', uniqueName('rx'),
         '--', 'python3', '-c', "import sys; sys.remote_exec(1, '/dev/null'); print('remote_exec ok')"], '', transportEnv);
-      expect(r.stdout).toContain('remote_exec ok');
+      expect(`${r.stdout}${r.stderr}`).toContain('remote_exec ok');
     });
   });
 
   test('status: nothing after the PATCH, then waiting (ContainerCreating) → running → terminated with the exit code; never restarted', async () => {
     const pod = await podOf('wand-eph', 'app');
     const name = uniqueName('tx');
-    const watch = spawn(kubectl(32), ['get', 'pod', '-n', 'wand-eph', pod, '--watch', '-o',
-      `jsonpath={range .status.ephemeralContainerStatuses[?(@.name=="${name}")]}{.state}{end}{"\\n"}`], { env });
+    const watch = spawn(kubectl(32), ['get', 'pod', '-n', 'wand-eph', pod, '--watch', '-o', 'json'], { env });
     let seen = '';
     watch.stdout.on('data', (d: Buffer) => (seen += d.toString()));
     try {
@@ -287,14 +287,21 @@ run('ephemeral containers, Pod Security, RBAC and scale with the real kubectl', 
       const r = await k(32, ['debug', '-n', 'wand-eph', pod, '--image', 'wand-test/python:3.14', '--target', 'app', '-c', name,
         '--', 'python3', '-c', 'import time; time.sleep(1); raise SystemExit(3)']);
       expect(r.code).toBe(0);
-      await waitFor('terminated', async () => (seen.includes('terminated') ? true : undefined));
+      await waitFor('terminated', async () => (/"terminated"/.test(seen) ? true : undefined));
       await new Promise((resolve) => setTimeout(resolve, 1500)); // a restart would show up here
     } finally {
       watch.kill();
     }
-    const states = seen.split('\n').filter(Boolean).map((line) => Object.keys(JSON.parse(line) as object)[0] + (line.includes('ContainerCreating') ? ':ContainerCreating' : ''));
+    // one pretty-printed Pod per event
+    const events = seen.split(/^}$/m).filter((text) => text.trim()).map((text) => JSON.parse(`${text}}`) as Pod);
+    const states = events.map((p) => {
+      const status = p.status.ephemeralContainerStatuses?.find((s) => s.name === name);
+      if (!status) return 'none';
+      const [state] = Object.keys(status.state);
+      return state === 'waiting' ? `waiting:${status.state.waiting?.reason}` : state;
+    });
     const transitions = states.filter((s, i) => s !== states[i - 1]);
-    expect(transitions).toEqual(['waiting:ContainerCreating', 'running', 'terminated']);
+    expect(transitions).toEqual(['none', 'waiting:ContainerCreating', 'running', 'terminated']);
     const status = await ephemeralStatus('wand-eph', pod, name);
     expect(status?.state.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
   });
