@@ -517,7 +517,7 @@ class NamespaceRuntime implements PodRuntime {
  * sys.remote_exec) would look them up. The shell only sequences fixed commands; ROOT is "$1".
  */
 function switchRoot(tools: HostTools, root: string): string[] {
-  return [tools.sh, '-c', 'cd "$1" && "$2" --move . / && shift 2 && exec "$@"', 'switch-root', root, tools.mount];
+  return [tools.sh, '-c', 'cd "$1" && unset PWD OLDPWD && "$2" --move . / && shift 2 && exec "$@"', 'switch-root', root, tools.mount];
 }
 
 function newContainerRun(spec: ContainerSpec): ContainerRun {
