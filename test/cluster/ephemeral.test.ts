@@ -12,6 +12,7 @@ import { parse } from 'yaml';
 import type { Pod } from './api/objects';
 import { imageRoot } from './images/images';
 import { cachedDebianKubectls } from './images/kubectl';
+import { probeRemoteExec, type ProbeVerdict } from './ptraceProbe';
 
 const canRun = process.getuid?.() === 0 && existsSync(path.join(imageRoot('wand-test/python:3.14'), 'usr/bin/python3'));
 if (!canRun && process.env.CI === 'true') throw new Error('cluster tests need root and the test images (npm run images)');
@@ -35,8 +36,8 @@ if (canRun && missing.length && process.env.CI === 'true') throw new Error(`kube
 const run = canRun && !missing.length ? describe : describe.skip;
 const kubectl = (minor: number): string => CLIENTS.find((c) => c.minor === minor)!.path!;
 
-/** The capability logic (containerd's default set) lives on the cluster-sec branch; some expectations need it. */
-const CAPABILITIES_ENFORCED = existsSync(path.join(__dirname, 'runtime/security.ts'));
+/** containerd's default set for a root container (runtime/security.ts DEFAULT_CAPABILITIES) */
+const CONTAINERD_DEFAULT_CAPS = 0xa80425fbn;
 const CAP_SYS_PTRACE = 19n;
 const CAP_SYS_ADMIN = 21n;
 
@@ -158,6 +159,13 @@ spec:
           securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: [ALL] } }
 `;
 
+/**
+ * First statement of a `kubectl debug -i` command that would print without reading stdin: wait for
+ * a line from the attached client (send one). Output written before the attach connects is not
+ * replayed, by containerd either, so a quick command could lose it; and kubectl debug sets no
+ * stdinOnce, so the client's EOF does not reach the container.
+ */
+const AFTER_ATTACH = 'import sys; sys.stdin.readline()';
 /** CapEff of the process that prints it, as a bigint */
 const PRINT_CAPEFF = "print('CapEff', open('/proc/self/status').read().split('CapEff:')[1].split()[0])";
 function capEff(output: string): bigint {
@@ -262,8 +270,8 @@ run('ephemeral containers, Pod Security, RBAC and scale with the real kubectl', 
       expect(r.stdout).toContain('pid1 python3 -m http.server 8000 --bind 127.0.0.1');
       expect(r.stdout).toContain('own /app False target /app only-in-the-app-container');
       expect(r.stderr).toContain('err-line');
-      // holds with and without containerd's default set: general adds SYS_PTRACE to it
-      expect(hasCap(capEff(r.stdout), CAP_SYS_PTRACE)).toBe(true);
+      // general adds SYS_PTRACE to containerd's default set
+      expect(capEff(r.stdout)).toBe(CONTAINERD_DEFAULT_CAPS | (1n << CAP_SYS_PTRACE));
       const status = await waitFor('terminated', async () => (await ephemeralStatus('wand-eph', pod, name))?.state.terminated && ephemeralStatus('wand-eph', pod, name));
       expect(status.state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
     });
@@ -271,7 +279,7 @@ run('ephemeral containers, Pod Security, RBAC and scale with the real kubectl', 
     test('sys.remote_exec from the ephemeral container into the app (PID 1 of the target)', async () => {
       const pod = await podOf('wand-eph', 'app');
       const r = await k(minor, ['debug', '-i', '-n', 'wand-eph', pod, '--image', 'wand-test/python:3.14', '--target', 'app', '--profile', 'general', '-c', uniqueName('rx'),
-        '--', 'python3', '-c', "import sys; sys.remote_exec(1, '/dev/null'); print('remote_exec ok')"], '', transportEnv);
+        '--', 'python3', '-c', `${AFTER_ATTACH}; sys.remote_exec(1, '/dev/null'); print('remote_exec ok')`], '\n', transportEnv);
       expect(`${r.stdout}${r.stderr}`).toContain('remote_exec ok');
     });
   });
@@ -387,9 +395,9 @@ run('ephemeral containers, Pod Security, RBAC and scale with the real kubectl', 
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`Error from server (Forbidden): pods "${pod}" is forbidden: violates PodSecurity "baseline:latest": non-default capabilities (container "${name}" must not include "SYS_PTRACE" in securityContext.capabilities.add)`);
     const allowed = await k(minor, ['debug', '-i', '-n', 'wand-eph-baseline', pod, '--image', 'wand-test/python:3.14', '--target', 'app', '--profile', 'baseline', '-c', uniqueName('ok'),
-      '--', 'python3', '-c', PRINT_CAPEFF]);
+      '--', 'python3', '-c', `${AFTER_ATTACH}; ${PRINT_CAPEFF}`], '\n');
     expect(allowed.code).toBe(0);
-    if (CAPABILITIES_ENFORCED) expect(capEff(allowed.stdout)).toBe(0xa80425fbn); // containerd's default set, no SYS_PTRACE
+    expect(capEff(allowed.stdout)).toBe(CONTAINERD_DEFAULT_CAPS); // no SYS_PTRACE
   });
 
   test('Pod Security restricted: a root Deployment gets no pod (ReplicaFailure with the admission message); kubectl debug --profile restricted passes', async () => {
@@ -410,7 +418,7 @@ run('ephemeral containers, Pod Security, RBAC and scale with the real kubectl', 
     expect(old.stderr).toContain(`pods "${pod}" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "rs127" must set securityContext.allowPrivilegeEscalation=false)`);
     for (const minor of [32, 36]) {
       const r = await k(minor, ['debug', '-i', '-n', 'wand-eph-restricted', pod, '--image', 'wand-test/python:3.14', '--target', 'app', '--profile', 'restricted', '-c', uniqueName('rs'),
-        '--', 'python3', '-c', `import os; print('uid', os.getuid()); ${PRINT_CAPEFF}`]);
+        '--', 'python3', '-c', `${AFTER_ATTACH}; import os; print('uid', os.getuid()); ${PRINT_CAPEFF}`], '\n');
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('uid 1000');
       expect(capEff(r.stdout)).toBe(0n);
@@ -420,16 +428,16 @@ run('ephemeral containers, Pod Security, RBAC and scale with the real kubectl', 
   test('sysadmin profile (1.36): privileged, every capability', async () => {
     const pod = await podOf('wand-eph', 'app');
     const r = await k(36, ['debug', '-i', '-n', 'wand-eph', pod, '--image', 'wand-test/python:3.14', '--target', 'app', '--profile', 'sysadmin', '-c', uniqueName('sa'),
-      '--', 'python3', '-c', PRINT_CAPEFF]);
+      '--', 'python3', '-c', `${AFTER_ATTACH}; ${PRINT_CAPEFF}`], '\n');
     expect(r.code).toBe(0);
     const caps = capEff(r.stdout);
     expect(hasCap(caps, CAP_SYS_PTRACE) && hasCap(caps, CAP_SYS_ADMIN)).toBe(true);
   });
 
-  (CAPABILITIES_ENFORCED ? test : test.skip)('without a profile flag (legacy) a root ephemeral container has containerd\'s default set, no SYS_PTRACE', async () => {
+  test('without a profile flag (legacy) a root ephemeral container has containerd\'s default set, no SYS_PTRACE', async () => {
     const pod = await podOf('wand-eph', 'app');
-    const r = await k(32, ['debug', '-i', '-n', 'wand-eph', pod, '--image', 'wand-test/python:3.14', '--target', 'app', '-c', uniqueName('legacy'), '--', 'python3', '-c', PRINT_CAPEFF]);
-    expect(capEff(r.stdout)).toBe(0xa80425fbn);
+    const r = await k(32, ['debug', '-i', '-n', 'wand-eph', pod, '--image', 'wand-test/python:3.14', '--target', 'app', '-c', uniqueName('legacy'), '--', 'python3', '-c', `${AFTER_ATTACH}; ${PRINT_CAPEFF}`], '\n');
+    expect(capEff(r.stdout)).toBe(CONTAINERD_DEFAULT_CAPS);
   });
 
   test.each([27, 32, 36])('RBAC: kubectl 1.%i with a context that may exec but not patch pods/ephemeralcontainers', async (minor) => {
@@ -495,32 +503,32 @@ run('ephemeral containers, Pod Security, RBAC and scale with the real kubectl', 
 });
 
 /*
- * ENABLE AFTER MERGING cluster-sec (Yama-like --ptrace-scope and containerd's capabilities): the
- * ephemeral half of issue 13's ptrace-scope criterion. Replace `describe.skip` by `run`.
+ * Issue 13's ptrace-scope criterion, both halves: under --ptrace-scope N, sys.remote_exec(1, ...)
+ * through `kubectl exec` (containerd's default set, no CAP_SYS_PTRACE) and through `kubectl debug
+ * --profile general` (CAP_SYS_PTRACE added) — 0: both; 1 and 2: only the ephemeral one (Yama lets
+ * CAP_SYS_PTRACE through; exec is no ancestor of PID 1); 3: neither.
  */
-describe.skip('ENABLE AFTER MERGING cluster-sec: sys.remote_exec from kubectl debug --profile general under --ptrace-scope', () => {
+run('sys.remote_exec through kubectl exec and kubectl debug --profile general under --ptrace-scope', () => {
   test.each([
-    [1, { exec: false, ephemeral: true }],
-    [2, { exec: false, ephemeral: true }],
-    [3, { exec: false, ephemeral: false }],
-    [0, { exec: true, ephemeral: true }],
-  ])('scope %i', async (scope, expected) => {
+    [1, { exec: 'PermissionError', ephemeral: 'allowed' }],
+    [2, { exec: 'PermissionError', ephemeral: 'allowed' }],
+    [3, { exec: 'PermissionError', ephemeral: 'PermissionError' }],
+    [0, { exec: 'allowed', ephemeral: 'allowed' }],
+  ] as Array<[number, { exec: ProbeVerdict; ephemeral: ProbeVerdict }]>)('scope %i', async (scope, expected) => {
     const base = await fs.mkdtemp(path.join(os.tmpdir(), 'wand-yama-'));
     const state = path.join(base, 'state');
     await fs.writeFile(path.join(base, 'eph.yaml'), MANIFESTS);
     const up = await sh('npm', ['run', '-s', 'cluster', '--', 'up', '--manifests', path.join(base, 'eph.yaml'), '--state', state, '--ptrace-scope', String(scope)], process.env);
     expect(up.code).toBe(0);
-    const env = { ...process.env, KUBECONFIG: path.join(state, 'kubeconfig'), HOME: base };
+    const kubeconfig = path.join(state, 'kubeconfig');
     try {
-      const pods = JSON.parse((await sh(kubectl(32), ['get', 'pods', '-n', 'wand-eph', '-l', 'app=app', '-o', 'json'], env)).stdout) as { items: Array<{ metadata: { name: string } }> };
+      const pods = JSON.parse((await sh(kubectl(32), ['get', 'pods', '-n', 'wand-eph', '-l', 'app=app', '-o', 'json'], { ...process.env, KUBECONFIG: kubeconfig })).stdout) as { items: Array<{ metadata: { name: string } }> };
       const pod = pods.items[0].metadata.name;
-      const inject = ['python3', '-c', "import sys; sys.remote_exec(1, '/dev/null'); print('remote_exec ok')"];
-      const viaExec = await sh(kubectl(32), ['exec', '-n', 'wand-eph', pod, '--', ...inject], env);
-      expect(viaExec.stdout.includes('remote_exec ok')).toBe(expected.exec);
-      if (!expected.exec) expect(viaExec.stderr).toContain('PermissionError');
+      const viaExec = await probeRemoteExec(kubeconfig, ['exec', '-n', 'wand-eph', pod], kubectl(32));
+      expect([viaExec.verdict, viaExec.output]).toEqual([expected.exec, expect.anything()]);
       for (const minor of [27, 32, 36]) {
-        const viaDebug = await sh(kubectl(minor), ['debug', '-i', '-n', 'wand-eph', pod, '--image', 'wand-test/python:3.14', '--target', 'app', '--profile', 'general', '--', ...inject], env);
-        expect(viaDebug.stdout.includes('remote_exec ok')).toBe(expected.ephemeral);
+        const viaDebug = await probeRemoteExec(kubeconfig, ['debug', '-i', '-n', 'wand-eph', pod, '--image', 'wand-test/python:3.14', '--target', 'app', '--profile', 'general'], kubectl(minor));
+        expect([minor, viaDebug.verdict, viaDebug.output]).toEqual([minor, expected.ephemeral, expect.anything()]);
       }
     } finally {
       await sh('npm', ['run', '-s', 'cluster', '--', 'down', '--state', state], process.env);

@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Container, EphemeralContainer, Pod, Volume } from './api/objects';
 import type { ContainerSpec, PodSpecForRuntime, VolumeMountSpec } from './runtime/types';
+import { effectiveSecurityContext } from './runtime/security';
 
 /** The parts of a Pod the runtime needs (the store's own types: one model of a pod). */
 export type PodManifest = Pick<Pod, 'spec'> & { metadata: Pick<Pod['metadata'], 'name' | 'namespace'> };
@@ -73,7 +74,7 @@ export async function podSpecForRuntime(pod: PodManifest, uid: string, ctx: PodS
 /** One container (regular or ephemeral) as the runtime starts it; volumes are already prepared. */
 function toContainerSpec(c: ContainerManifest, pod: PodManifest, volumeDirs: Map<string, string>, isConfigMap: Set<string>,
   ctx: Pick<PodSpecContext, 'imageRoot'>): ContainerSpec {
-  const sc = { ...pod.spec.securityContext, ...c.securityContext };
+  const sc = effectiveSecurityContext(pod.spec.securityContext, c.securityContext);
   const cUid = sc.runAsUser ?? 0;
   const mounts: VolumeMountSpec[] = (c.volumeMounts ?? []).map((m) => {
     const hostPath = volumeDirs.get(m.name);
@@ -89,6 +90,7 @@ function toContainerSpec(c: ContainerManifest, pod: PodManifest, volumeDirs: Map
     uid: cUid,
     gid: sc.runAsGroup ?? cUid,
     mounts,
+    securityContext: sc,
   };
 }
 

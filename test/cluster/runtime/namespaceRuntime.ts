@@ -29,6 +29,8 @@ import {
 import { dialThroughForwarder, FORWARDER_SOURCE } from './forwarder';
 import { AttachableStdio } from './attach';
 import { pidNamespaceFor } from './ephemeral';
+import { enterContainerHelper } from './native';
+import { enterContainerArgs, runAsNonRootError, type PtraceScope } from './security';
 import type {
   AttachRequest,
   ContainerSpec,
@@ -44,6 +46,8 @@ import type {
 export interface NamespaceRuntimeOptions {
   /** directory for per-pod state (overlay layers, logs, forwarder socket); created if missing */
   stateDir: string;
+  /** the node's kernel.yama.ptrace_scope (default 0), applied to every container process and exec */
+  ptraceScope?: PtraceScope;
 }
 
 const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -99,7 +103,6 @@ interface HostTools {
   umount: string;
   ip: string;
   hostname: string;
-  sh: string;
 }
 
 function findHostTool(name: string): string {
@@ -149,8 +152,10 @@ class NamespaceRuntime implements PodRuntime {
   private readonly pods = new Map<string, Pod>();
   private readonly children = new ChildWatcher();
   private readonly tools: HostTools;
+  /** native/enter-container: the last step of every container start and exec (security.ts) */
+  private helper = '';
 
-  constructor(private readonly stateDir: string) {
+  constructor(private readonly stateDir: string, private readonly ptraceScope: PtraceScope = 0) {
     if (process.getuid?.() !== 0) throw new Error('the namespace pod runtime must run as root');
     assertOverlaySafe(stateDir);
     fs.mkdirSync(stateDir, { recursive: true });
@@ -162,7 +167,6 @@ class NamespaceRuntime implements PodRuntime {
       umount: findHostTool('umount'),
       ip: findHostTool('ip'),
       hostname: findHostTool('hostname'),
-      sh: findHostTool('sh'),
     };
   }
 
@@ -173,6 +177,7 @@ class NamespaceRuntime implements PodRuntime {
       assertOverlaySafe(c.imageRoot);
     }
     if (this.pods.has(spec.uid)) throw new Error(`pod ${spec.uid} is already running`);
+    this.helper ||= await enterContainerHelper();
     const pod: Pod = {
       spec,
       dir: path.join(this.stateDir, spec.uid),
@@ -234,8 +239,10 @@ class NamespaceRuntime implements PodRuntime {
 
     const proc = spawn(
       this.tools.setpriv,
-      ['--pdeathsig', 'KILL', this.tools.nsenter, '-t', String(run.hostPid), '-p', '-m', '-n', '-i', '-u', '-r',
-        `--wdns=${workingDir}`, '-S', String(spec.uid), '-G', String(spec.gid), '--', ...req.command],
+      // the helper joins the mount namespace itself: inside it, the host's files (the helper) are out of reach
+      ['--pdeathsig', 'KILL', this.tools.nsenter, '-t', String(run.hostPid), '-p', '-n', '-i', '-u', '--',
+        ...enterContainerArgs(this.helper, spec, { root: { joinProcess: run.hostPid }, workingDir, ptraceScope: this.ptraceScope, yamaView: false }),
+        ...req.command],
       { stdio: [streams.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: spec.env },
     );
     const closed = new Promise<ExecOutcome>((resolve) => {
@@ -361,9 +368,8 @@ class NamespaceRuntime implements PodRuntime {
   }
 
   /** the process a launcher forks, once it runs its own program: in its namespaces and root, /proc mounted */
-  private childOf(launcher: ChildProcess, alsoLaunchers: string[] = []): Promise<number | null> {
-    const { setpriv, nsenter, unshare } = this.tools;
-    const launchers = [setpriv, nsenter, unshare, ...alsoLaunchers];
+  private childOf(launcher: ChildProcess): Promise<number | null> {
+    const launchers = [this.tools.setpriv, this.tools.nsenter, this.tools.unshare, this.helper];
     return this.children.childOf(launcher.pid ?? -1, () => hasExited(launcher), (pid) => runsBeyond(pid, launchers));
   }
 
@@ -381,6 +387,8 @@ class NamespaceRuntime implements PodRuntime {
 
   private async launchContainer(pod: Pod, run: ContainerRun): Promise<void> {
     const { spec } = run;
+    const refusal = runAsNonRootError(spec.securityContext ?? {}, pod.spec, spec.name);
+    if (refusal) return this.report(pod, run, { state: 'waiting', reason: 'CreateContainerConfigError', message: refusal });
     const attemptDir = path.join(pod.dir, 'containers', spec.name, String(run.restartCount));
     const root = path.join(attemptDir, 'root');
     const fstab = this.prepareRootfs(pod, spec, attemptDir);
@@ -394,10 +402,9 @@ class NamespaceRuntime implements PodRuntime {
     const proc = spawn(
       this.tools.setpriv,
       ['--pdeathsig', 'KILL', this.tools.nsenter, '-t', String(pod.nsPid), '-n', '-u', '-i', '-m', ...pidns.nsenter,
-        '--', this.tools.unshare, '--mount', '--propagation', 'private', ...pidns.unshare,
-        '--', ...switchRoot(this.tools, root),
-        this.tools.unshare, '--mount-proc=/proc', '--root=.', `--wd=${resolveInRoot(spec.imageRoot, spec.workingDir || '/')}`,
-        '--setuid', String(spec.uid), '--setgid', String(spec.gid), '--', ...spec.argv],
+        '--', this.tools.unshare, '--mount', '--propagation', 'private', ...pidns.unshare, `--mount-proc=${root}/proc`, '--',
+        ...enterContainerArgs(this.helper, spec, { root: { moveRoot: root }, workingDir: spec.workingDir || '/', ptraceScope: this.ptraceScope, yamaView: true }),
+        ...spec.argv],
       { stdio: log === null ? ['pipe', 'pipe', 'pipe'] : ['ignore', log, log], env: spec.env },
     );
     if (log !== null) fs.closeSync(log);
@@ -405,7 +412,7 @@ class NamespaceRuntime implements PodRuntime {
     const startedAt = new Date();
     run.launcher = proc;
     run.exited = exitOf(proc);
-    run.hostPid = await this.childOf(proc, [this.tools.sh, this.tools.mount]); // switchRoot's
+    run.hostPid = await this.childOf(proc);
     this.report(pod, run, { state: 'running', startedAt });
     void run.exited.then((info) => this.onContainerExit(pod, run, info, startedAt, attemptDir));
   }
@@ -509,21 +516,10 @@ class NamespaceRuntime implements PodRuntime {
   }
 }
 
-/**
- * The container's root becomes the root mount of its mount namespace, as runc's pivot_root makes
- * it (libcontainer/rootfs_linux.go): `mount --move ROOT /` then chroot(".") — switch_root's way.
- * Without it the overlay stays mounted at its host path, and the kernel names the container's
- * files by that path in /proc/PID/maps, where another container (an ephemeral debugger running
- * sys.remote_exec) would look them up. The shell only sequences fixed commands; ROOT is "$1".
- */
-function switchRoot(tools: HostTools, root: string): string[] {
-  return [tools.sh, '-c', 'cd "$1" && unset PWD OLDPWD && "$2" --move . / && shift 2 && exec "$@"', 'switch-root', root, tools.mount];
-}
-
 function newContainerRun(spec: ContainerSpec): ContainerRun {
   return { spec, restartCount: 0, quickExits: 0, hostPid: null, launcher: null, exited: null, starting: null, backoff: null, stdio: null };
 }
 
 export function createNamespaceRuntime(options: NamespaceRuntimeOptions): PodRuntime {
-  return new NamespaceRuntime(options.stateDir);
+  return new NamespaceRuntime(options.stateDir, options.ptraceScope);
 }
