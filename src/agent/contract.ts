@@ -257,6 +257,12 @@ export const SESSION_BOOTSTRAP =
   'import sys,base64;exec(compile(base64.b64decode(sys.stdin.buffer.readline()),"wand-agent","exec"));serve()';
 
 /**
+ * The same in a debugger container (`kubectl debug --target C`, or `kubectl exec -c` into one): the
+ * agent works in the root of PID 1, the target container's first process (ephemeral.py).
+ */
+export const EPHEMERAL_BOOTSTRAP = SESSION_BOOTSTRAP.replace(/serve\(\)$/, 'serve(root_pid=1)');
+
+/**
  * Replaces the set of watched processes (the debugged workers and their managers); [] stops
  * watching. Idle, the agent only waits for them to exit. When one exits it sends `exited`, then
  * `processes` at once and whenever the set of (pid, argv) changes, for 15 s after the last exit or

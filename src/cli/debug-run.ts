@@ -43,6 +43,8 @@ function requestOf(args: DebugArgs): DebugRequest {
     timeoutSeconds: args.timeout,
     waitForClient: args['wait-for-client'],
     debugpyFrom: args['debugpy-from'],
+    ephemeral: args.ephemeral,
+    debugImage: args['debug-image'],
     agentSource: loadAgentSource(),
     startTimeoutMs: startTimeoutFor(args['request-timeout']),
   };

@@ -4,6 +4,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../errors';
+import type { EphemeralMode } from '../session/ephemeral-route';
 import { checkPid, checkTimeout, type ChooseFlags, withGlobalFlags, withTargetFlags } from './options';
 
 export interface DebugArgs extends ChooseFlags {
@@ -15,6 +16,8 @@ export interface DebugArgs extends ChooseFlags {
   'debugpy-from'?: string;
   vscode?: string;
   output: 'text' | 'json';
+  ephemeral: EphemeralMode;
+  'debug-image'?: string;
 }
 
 function builder(y: Argv): Argv<DebugArgs> {
@@ -28,6 +31,12 @@ function builder(y: Argv): Argv<DebugArgs> {
     .option('forward', { type: 'boolean', default: true, describe: 'Forward the port(s) locally (--no-forward to skip)' })
     .option('debugpy-from', { type: 'string', describe: 'Directory containing a debugpy package to copy into images without one' })
     .option('vscode', { type: 'string', describe: 'Write the attach configuration into .vscode/launch.json (or the given file or folder)' })
+    .option('ephemeral', {
+      choices: ['auto', 'always', 'never'] as const,
+      default: 'auto' as const,
+      describe: 'Attach from an ephemeral debugger container (kubectl debug --profile general): auto when kubectl exec may not trace the app',
+    })
+    .option('debug-image', { type: 'string', describe: "Image of the debugger container (default: the app container's own)" })
     .option('output', { alias: 'o', choices: ['text', 'json'] as const, default: 'text' as const, describe: 'json: one event per line on stdout' })
     .check(validate)
     .example('$0 debug svc/api -n shop', 'Attach to the worker behind a Service, forward 127.0.0.1:5679')

@@ -13,9 +13,20 @@ export interface ObjectMeta {
   deletionTimestamp?: string;
 }
 
+export interface SecurityContext {
+  runAsUser?: number;
+  runAsNonRoot?: boolean;
+}
+
 export interface Container {
   name: string;
   image?: string;
+  securityContext?: SecurityContext;
+}
+
+/** spec.ephemeralContainers[] (kubectl debug) */
+export interface EphemeralContainer extends Container {
+  targetContainerName?: string;
 }
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
@@ -42,10 +53,13 @@ export interface Pod {
     /** the pod's host name when not its name */
     hostname?: string;
     setHostnameAsFQDN?: boolean;
+    securityContext?: SecurityContext;
+    ephemeralContainers?: EphemeralContainer[];
   };
   status?: {
     phase?: PodPhase;
     containerStatuses?: ContainerStatus[];
+    ephemeralContainerStatuses?: ContainerStatus[];
   };
 }
 

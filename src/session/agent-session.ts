@@ -34,6 +34,8 @@ export interface AgentSessionOptions {
   startTimeoutMs?: number;
   /** abandons the start: kubectl is killed at once (the agent has done nothing yet) */
   signal?: AbortSignal;
+  /** the kubectl arguments that start the agent, when not `kubectl exec` (the ephemeral route): python3 only */
+  argv?: readonly string[];
 }
 
 export interface SessionEnd {
@@ -101,7 +103,7 @@ export async function openAgentSession(
   opts: AgentSessionOptions,
 ): Promise<AgentSession> {
   let lastCall: KubectlCall | undefined;
-  for (const interpreter of INTERPRETERS) {
+  for (const interpreter of opts.argv ? INTERPRETERS.slice(0, 1) : INTERPRETERS) {
     const session = new Session(kubectl, target, interpreter, opts);
     const start = await session.started;
     if (start.kind === 'ready') return session;
@@ -151,7 +153,7 @@ class Session implements AgentSession {
     private readonly interpreter: Interpreter,
     private readonly opts: AgentSessionOptions,
   ) {
-    this.proc = kubectl.spawn(sessionExecArgs(target, interpreter), { stdin: 'pipe' });
+    this.proc = kubectl.spawn(opts.argv ? [...opts.argv] : sessionExecArgs(target, interpreter), { stdin: 'pipe' });
     const stdin = this.proc.child.stdin;
     stdin?.on('error', () => undefined); // kubectl is gone: `closed` says why
     stdin?.write(`${Buffer.from(opts.agentSource, 'utf8').toString('base64')}\n`);
@@ -179,7 +181,7 @@ class Session implements AgentSession {
   async close(): Promise<void> {
     if (!this.closing) {
       this.closing = true;
-      this.proc.child.stdin?.end();
+      this.proc.child.stdin?.end('end\n');
       const term = setTimeout(() => this.proc.kill('SIGTERM'), CLOSE_GRACE_MS);
       const kill = setTimeout(() => this.proc.kill('SIGKILL'), 2 * CLOSE_GRACE_MS);
       await this.closed;

@@ -5,6 +5,7 @@
  * DebugEvents, and asks the caller to choose processes (see ./debug for the whole command).
  */
 import type { InjectResult, ProcessRecord } from '../agent/contract';
+import { appRunsAsNonRoot, blockedForExec, kubectlMinor, planDebugContainer, routeFor, routeReason, type DebugContainerPlan, type EphemeralMode, type Route } from './ephemeral-route';
 import { WandError } from '../errors';
 import { TARGET } from '../remedies';
 import type { PodProcesses } from './discover';
@@ -43,12 +44,17 @@ export interface ReadyDetails {
   /** processes of the container, for describing the targets */
   processes: ClassifiedProcess[];
   reason: string;
+  /** how the agent reached the app: kubectl exec, or a debugger container (ephemeral-route.ts) */
+  route: Route;
+  /** the debugger container's name on the ephemeral route, else null */
+  debugContainer: string | null;
 }
 
 export type DebugEvent =
   | { event: 'chosen'; pod: string; container: string; containerNote: string; pids: number[]; reason: string }
   | { event: 'waiting'; pid: number; seconds: number; blockedIn: string | null }
   | { event: 'uploading'; origin: string; bytes: number }
+  | { event: 'route'; route: Route; pod: string; debugContainer: string; reused: boolean; reason: string }
   | ({ event: 'ready' | 'reinjected' | 'reconnected' } & ReadyDetails)
   | { event: 'forward-restored'; localPort: number; cause: string }
   | { event: 'pod-lost'; pod: string; reason: string }
@@ -79,6 +85,9 @@ export interface DebugConfig {
   findPods(): Promise<Pod[]>;
   /** an agent session opened while the pods were being resolved, used if it landed in the right place */
   early?: EarlySession;
+  /** --ephemeral (default auto) and --debug-image: see ./ephemeral-route */
+  ephemeral?: EphemeralMode;
+  debugImage?: string;
   emit(event: DebugEvent): void;
 }
 
@@ -96,6 +105,8 @@ interface PodState {
   injected: Map<number, InjectResult>;
   /** the reload handling in progress, so process tables are handled one after the other */
   following: Promise<void>;
+  route: Route;
+  debugContainer: string | null;
 }
 
 export class DebugSession {
@@ -150,14 +161,23 @@ export class DebugSession {
     // The first forward does not depend on the injection: start both at once.
     const firstForward = this.config.forward ? this.startForward(pod, 0) : Promise.resolve(undefined);
     firstForward.catch(() => undefined);
-    const early = kind === 'ready' ? await this.claimEarly(pod, pods, container) : undefined;
-    const opening = early
-      ? Promise.resolve(early.session)
-      : openAgentSession(
-          this.kubectl,
-          { namespace, pod: name, container, containers: pod.spec.containers.map((c) => c.name) },
-          { agentSource: this.config.agentSource, startTimeoutMs: this.config.startTimeoutMs },
-        );
+    const mode = this.config.ephemeral ?? 'auto';
+    const early = kind === 'ready' && mode !== 'always' ? await this.claimEarly(pod, pods, container) : undefined;
+    let route: Route = mode === 'always' ? 'ephemeral' : 'exec';
+    let debugContainer: string | null = null;
+    const open = (argv?: readonly string[]) =>
+      openAgentSession(
+        this.kubectl,
+        { namespace, pod: name, container, containers: pod.spec.containers.map((c) => c.name) },
+        { agentSource: this.config.agentSource, startTimeoutMs: this.config.startTimeoutMs, ...(argv ? { argv } : {}) },
+      );
+    const openEphemeral = async (listed?: ProcessRecord[]) => {
+      const plan = await this.debugContainerPlan(pod, container, listed);
+      debugContainer = plan.name;
+      this.config.emit({ event: 'route', route: 'ephemeral', pod: name, debugContainer: plan.name, reused: plan.reused, reason: routeReason(listed ?? []) });
+      return open(plan.argv).finally(plan.cleanup);
+    };
+    let opening = early ? Promise.resolve(early.session) : route === 'ephemeral' ? openEphemeral() : open();
     // stop() during this attach (Ctrl-C before ready) must end what it started
     const abandon = () => Promise.allSettled([opening.then((s) => s.close()), firstForward.then((f) => f?.stop())]);
     this.attaching.add(abandon);
@@ -171,7 +191,15 @@ export class DebugSession {
     }
     try {
       if (this.stopping) throw new Error('stopped');
-      const list = await (early?.list ?? session.request({ op: 'list', sampleSeconds: 0 }));
+      let list = await (early?.list ?? session.request({ op: 'list', sampleSeconds: 0 }));
+      if (route === 'exec' && routeFor(mode, list.processes) === 'ephemeral') {
+        route = 'ephemeral';
+        await session.close();
+        opening = openEphemeral(list.processes);
+        session = await opening;
+        if (this.stopping) throw new Error('stopped');
+        list = await session.request({ op: 'list', sampleSeconds: 0 });
+      }
       const processes = classifyProcesses(list.processes);
       const listed: PodProcesses = { pod, container, containerNote: note, processes, list, error: null };
       const { chosen, reason } = await this.config.choose(listed);
@@ -179,7 +207,7 @@ export class DebugSession {
       const ports = new Map(chosen.map((p, i) => [p.pid, this.config.port + i]));
       const [injected, first] = await Promise.all([this.injectAll(session, chosen, ports), firstForward]);
       const forwards = first ? [first, ...(await Promise.all(chosen.slice(1).map((_, i) => this.startForward(pod, i + 1))))] : [];
-      const state: PodState = { pod, container, session, forwards, targets: chosen, processes, ports, injected, following: Promise.resolve() };
+      const state: PodState = { pod, container, session, forwards, targets: chosen, processes, ports, injected, following: Promise.resolve(), route, debugContainer };
       if (this.stopping) throw new Error('stopped');
       this.attaching.delete(abandon);
       this.config.emit({ event: kind, ...this.details(state, reason) });
@@ -256,7 +284,17 @@ export class DebugSession {
       injected,
       processes: state.processes,
       reason,
+      route: state.route,
+      debugContainer: state.debugContainer,
     };
+  }
+
+  /** The debugger container to start (or reuse) in `pod`; `listed`: what the exec'd agent saw. */
+  private async debugContainerPlan(pod: Pod, container: string, listed?: ProcessRecord[]): Promise<DebugContainerPlan> {
+    const appUid = listed?.find(blockedForExec)?.uid;
+    const current = await this.kubectl.json<Pod>(['get', 'pod', pod.metadata.name, '-n', this.config.namespace, '-o', 'json']);
+    const minor = appRunsAsNonRoot(current, container, appUid) ? await kubectlMinor(this.kubectl) : 0;
+    return planDebugContainer(current, this.config.namespace, container, { image: this.config.debugImage, appUid, kubectlMinor: minor });
   }
 
   /** Watches the targets and their managers; a reload shows up as an exit, then a new table. */

@@ -28,6 +28,8 @@ export function readyJson(event: 'ready' | 'reinjected' | 'reconnected', d: Read
     targets: d.targets.map((t) => ({ pid: t.pid, localPort: t.localPort, remotePort: t.remotePort, reused: t.reused })),
     remoteRoot: d.remoteRoot,
     debugpyVersion: d.injected[0]?.debugpyVersion ?? null,
+    route: d.route,
+    debugContainer: d.debugContainer,
   };
 }
 
@@ -107,6 +109,9 @@ export function createDebugRenderer(opts: RendererOptions): (event: ViewEvent) =
         }
         return;
       }
+      case 'route':
+        say(`${color.dim('→')} ${e.reason}: ${e.reused ? 'reusing' : 'starting'} debugger container ${e.debugContainer} in pod ${e.pod}`);
+        return;
       case 'uploading':
         say(`${color.dim('→')} the image has no debugpy: copying ${e.origin} (${Math.round(e.bytes / 1024)} KiB)`);
         return;
@@ -150,7 +155,7 @@ export function createDebugRenderer(opts: RendererOptions): (event: ViewEvent) =
     const doc = jsonOf(event);
     if (doc) opts.out.write(`${JSON.stringify(doc)}\n`);
     // stderr stays human in JSON mode: what was chosen, and the parting note.
-    if (['chosen', 'pod-chosen', 'stopped'].includes(event.event)) human(event);
+    if (['chosen', 'pod-chosen', 'route', 'stopped'].includes(event.event)) human(event);
     if (event.event === 'ready' || event.event === 'reinjected' || event.event === 'reconnected') lastReady = event;
   };
 }

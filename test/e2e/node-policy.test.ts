@@ -23,7 +23,7 @@ run('a node with Yama ptrace_scope=1', () => {
   });
 
   test('debug refuses with the Yama cause and the ephemeral-container remedy; the app keeps serving', async () => {
-    const r = await env.wand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '--local-port', '0']);
+    const r = await env.wand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '--local-port', '0', '--ephemeral', 'never']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: cannot debug PID \d+: no permission to trace it: Yama ptrace_scope=1 lets only a parent attach without CAP_SYS_PTRACE, which the agent lacks$/m);
     expect(r.stderr).toMatch(/^hint: .*kubectl debug/m);

@@ -4,6 +4,7 @@ import os
 import sys
 import time
 
+from .ephemeral import in_debugger_container
 from .helper_python import (PROBE_SOURCE, PROBE_TIMEOUT_SECONDS, file_identity, finish_process, own_answers,
                             parse_probe_output, python_version, start_target_python)
 from .procfs import (list_pids, process_exists, read_cmdline, read_environ, read_passwd, read_rss_bytes,
@@ -156,7 +157,7 @@ def list_processes(sample_seconds):
     started = time.monotonic()
     first = {}
     for pid in list_pids():
-        if pid == own_pid:
+        if pid == own_pid or in_debugger_container(pid):
             continue
         stat = read_stat(pid)
         if stat is not None and stat['ppid'] != own_pid:

@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 
+from .ephemeral import enter_target_root
 from .events import AgentError, _request, emit, start_serving
 from .helper_python import python_version
 from .files import run_pending_cleanups
@@ -68,8 +69,11 @@ def main(request_b64):
     sys.exit(0 if event['event'] == 'result' else 1)
 
 
-def serve():
-    """Session mode (see the module docstring): serves request lines until stdin ends or a signal."""
+def serve(root_pid=None):
+    """Session mode (see the module docstring): serves request lines until stdin ends, an `end` line or
+    a signal. root_pid: the ephemeral route (see ephemeral.py)."""
+    if root_pid is not None:
+        enter_target_root(root_pid)
     start_serving()
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _exit_on_signal)
@@ -79,6 +83,10 @@ def serve():
         emit({'event': 'ready', 'id': 0, 'agentPython': python_version(), 'pid': os.getpid(),
               'hostname': os.uname().nodename})
         for line in iter(sys.stdin.buffer.readline, b''):
+            # `end`: the CLI is done. An attached container's stdin stays open when kubectl detaches
+            # (no stdinOnce in kubectl debug's container), so end of stdin alone would not end us.
+            if line.strip() == b'end':
+                break
             if line.strip():
                 dispatch(line, watcher)
     except SystemExit:

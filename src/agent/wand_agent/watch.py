@@ -6,6 +6,7 @@ import select
 import sys
 import time
 
+from .ephemeral import in_debugger_container
 from .events import AgentError
 from .listing import list_processes, redact_argv
 from .procfs import list_pids, read_cmdline, read_stat
@@ -65,7 +66,7 @@ def process_signature():
     signature = set()
     for pid in list_pids():
         stat = read_stat(pid)
-        if pid != own_pid and stat is not None and stat['ppid'] != own_pid:
+        if pid != own_pid and stat is not None and stat['ppid'] != own_pid and not in_debugger_container(pid):
             signature.add((pid, tuple(redact_argv(read_cmdline(pid)))))
     return frozenset(signature)
 
