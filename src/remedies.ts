@@ -210,6 +210,22 @@ export function traceRemedy(reason: string, t: Omit<ProcessAt, 'pid'>, code?: Tr
   );
 }
 
+/** The ephemeral route (src/session/ephemeral-route.ts) when the cluster refuses it. */
+export const EPHEMERAL = {
+  podSecurity: (namespace: string, level: string) =>
+    `namespace "${namespace}" enforces Pod Security "${level}" (label pod-security.kubernetes.io/enforce), which refuses SYS_PTRACE: ` +
+    `ask an admin to exempt it (kubectl label ns ${namespace} pod-security.kubernetes.io/enforce=privileged --overwrite, or an AdmissionConfiguration exemption), ` +
+    'or give the app container CAP_SYS_PTRACE (a restart)',
+  rbac: (namespace: string) =>
+    `ask a cluster admin for a Role in namespace "${namespace}" with {apiGroups: [""], resources: ["pods/ephemeralcontainers"], verbs: ["patch"]} ` +
+    `(check with: kubectl auth can-i patch pods --subresource ephemeralcontainers -n ${namespace})`,
+  noCustom: (minor: number) =>
+    `kubectl 1.${minor} has no --custom to run the debugger container as root: use kubectl 1.31+ (or 1.30 with KUBECTL_DEBUG_CUSTOM_PROFILE=true), ` +
+    'or --debug-image with an image whose user is root',
+  unsupported: 'this cluster does not serve ephemeral containers (Kubernetes 1.25+ does): give the app container CAP_SYS_PTRACE instead (a restart)',
+  never: 'rerun without --ephemeral never to attach from an ephemeral debugger container',
+};
+
 /** exec's code and the local files the command reads. */
 export const INPUT = {
   oneSource: 'give the code exactly one way: --code CODE, -f FILE or - (read from stdin)',

@@ -4,8 +4,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../errors';
-import type { EphemeralMode } from '../session/ephemeral-route';
-import { checkPid, checkTimeout, type ChooseFlags, withGlobalFlags, withTargetFlags } from './options';
+import { checkPid, checkTimeout, type ChooseFlags, withEphemeralFlags, withGlobalFlags, withTargetFlags } from './options';
 
 export interface DebugArgs extends ChooseFlags {
   port: number;
@@ -16,12 +15,10 @@ export interface DebugArgs extends ChooseFlags {
   'debugpy-from'?: string;
   vscode?: string;
   output: 'text' | 'json';
-  ephemeral: EphemeralMode;
-  'debug-image'?: string;
 }
 
 function builder(y: Argv): Argv<DebugArgs> {
-  return withGlobalFlags(withTargetFlags(y))
+  return withEphemeralFlags(withGlobalFlags(withTargetFlags(y)))
     .option('pod', { type: 'string', describe: 'Debug this pod of the target (default: the newest ready one)' })
     .option('pid', { type: 'number', describe: 'Debug this process (default: the worker that serves requests)' })
     .option('port', { type: 'number', default: 5679, describe: 'Port debugpy listens on in the pod (127.0.0.1 only); worker i gets port+i' })
@@ -31,12 +28,6 @@ function builder(y: Argv): Argv<DebugArgs> {
     .option('forward', { type: 'boolean', default: true, describe: 'Forward the port(s) locally (--no-forward to skip)' })
     .option('debugpy-from', { type: 'string', describe: 'Directory containing a debugpy package to copy into images without one' })
     .option('vscode', { type: 'string', describe: 'Write the attach configuration into .vscode/launch.json (or the given file or folder)' })
-    .option('ephemeral', {
-      choices: ['auto', 'always', 'never'] as const,
-      default: 'auto' as const,
-      describe: 'Attach from an ephemeral debugger container (kubectl debug --profile general): auto when kubectl exec may not trace the app',
-    })
-    .option('debug-image', { type: 'string', describe: "Image of the debugger container (default: the app container's own)" })
     .option('output', { alias: 'o', choices: ['text', 'json'] as const, default: 'text' as const, describe: 'json: one event per line on stdout' })
     .check(validate)
     .example('$0 debug svc/api -n shop', 'Attach to the worker behind a Service, forward 127.0.0.1:5679')

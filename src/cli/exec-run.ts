@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MIN_RUN_SECONDS, type AgentEvent } from '../agent/contract';
-import { runAgent } from '../session/agent-runner';
+import { runOnProcess } from '../session/one-process';
 import { color } from '../ui/colors';
 import { UsageError } from '../errors';
 import { INPUT } from '../remedies';
@@ -61,7 +61,7 @@ export async function runExec(args: ExecArgs): Promise<void> {
   const one = await oneProcessFor({ ...args, target }, { readOnly: false });
   const request = { op: 'exec' as const, pid: one.process.pid, code: code.text, timeoutSeconds: args.timeout, ...(args.module ? { module: args.module } : {}) };
   const timeoutMs = (args.timeout + Math.max(args.timeout, MIN_RUN_SECONDS) + AGENT_MARGIN_SECONDS) * 1000;
-  const result = await runAgent(one.kubectl, one.agent, request, { agentSource: one.agentSource, timeoutMs, onEvent: waitingNotice(one.process.pid) }).catch(
+  const result = await runOnProcess(one, request, { timeoutMs, onEvent: waitingNotice(one.process.pid) }).catch(
     (error: unknown) => {
       throw agentFailure(error, one.context, code);
     },

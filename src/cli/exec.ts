@@ -17,7 +17,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../errors';
 import { INPUT } from '../remedies';
-import { checkPid, checkTimeout, type ChooseFlags, withGlobalFlags, withTargetFlags } from './options';
+import { checkPid, checkTimeout, type ChooseFlags, withEphemeralFlags, withGlobalFlags, withTargetFlags } from './options';
 
 export interface ExecArgs extends ChooseFlags {
   /** the second positional: only `-` (read the code from stdin) is valid */
@@ -58,7 +58,7 @@ export function codeSourceOf(args: Pick<ExecArgs, 'target' | 'stdin' | 'code' | 
 }
 
 function builder(y: Argv): Argv<ExecArgs> {
-  return withGlobalFlags(withTargetFlags(y))
+  return withEphemeralFlags(withGlobalFlags(withTargetFlags(y)))
     .positional('stdin', { describe: '- reads the code from stdin' })
     .option('code', { type: 'string', describe: 'The Python code to run' })
     .option('file', { alias: 'f', type: 'string', describe: 'Run the code in this file (- for stdin)' })

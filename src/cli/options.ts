@@ -1,4 +1,5 @@
 /** Flags every command shares: kubectl's own global flags, passed on to every kubectl call. */
+import type { EphemeralMode } from '../session/ephemeral-route';
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors';
 import { parseKubectlDuration } from '../kube/kubectl';
@@ -60,6 +61,20 @@ export function withTargetFlags<T>(y: Argv<T>): Argv<T & TargetFlags> {
 export interface ChooseFlags extends GlobalFlags, TargetFlags {
   pod?: string;
   pid?: number;
+  /** debug, exec and stack: see withEphemeralFlags */
+  ephemeral?: EphemeralMode;
+  'debug-image'?: string;
+}
+
+/** --ephemeral and --debug-image of debug, exec and stack (src/session/ephemeral-route.ts). */
+export function withEphemeralFlags<T>(y: Argv<T>): Argv<T> {
+  return y
+    .option('ephemeral', {
+      choices: ['auto', 'always', 'never'] as const,
+      default: 'auto' as const,
+      describe: 'Work from an ephemeral debugger container (kubectl debug --profile general): auto when kubectl exec may not trace the app',
+    })
+    .option('debug-image', { type: 'string', describe: "Image of the debugger container (default: the app container's own)" }) as Argv<T>;
 }
 
 export type OutputFormat = 'table' | 'wide' | 'json';

@@ -1,5 +1,5 @@
 /** What `kubectl wand stack` does once its arguments are parsed (the definition is in ./stack). */
-import { runAgent } from '../session/agent-runner';
+import { runOnProcess } from '../session/one-process';
 import { shortCommand } from '../select/describe';
 import { agentFailure } from '../session/failures';
 import { renderStack } from '../ui/stack-view';
@@ -10,7 +10,7 @@ const STACK_TIMEOUT_MS = 45_000;
 
 export async function runStack(args: StackArgs): Promise<void> {
   const one = await oneProcessFor(args, { readOnly: true });
-  const result = await runAgent(one.kubectl, one.agent, { op: 'stack', pid: one.process.pid }, { agentSource: one.agentSource, timeoutMs: STACK_TIMEOUT_MS }).catch(
+  const result = await runOnProcess(one, { op: 'stack', pid: one.process.pid }, { timeoutMs: STACK_TIMEOUT_MS }).catch(
     (error: unknown) => {
       throw agentFailure(error, one.context);
     },

@@ -4,7 +4,7 @@
  * in the target, so it works while the main thread is blocked (and with remote debugging disabled).
  */
 import type { Argv, CommandModule } from 'yargs';
-import { checkPid, type ChooseFlags, withGlobalFlags, withTargetFlags } from './options';
+import { checkPid, type ChooseFlags, withEphemeralFlags, withGlobalFlags, withTargetFlags } from './options';
 
 export interface StackArgs extends ChooseFlags {
   output: 'text' | 'json';
@@ -12,7 +12,7 @@ export interface StackArgs extends ChooseFlags {
 }
 
 function builder(y: Argv): Argv<StackArgs> {
-  return withGlobalFlags(withTargetFlags(y))
+  return withEphemeralFlags(withGlobalFlags(withTargetFlags(y)))
     .option('pod', { type: 'string', describe: 'Read this pod of the target (default: the newest ready one)' })
     .option('pid', { type: 'number', describe: 'Read this process (default: the worker that serves requests)' })
     .option('output', { alias: 'o', choices: ['text', 'json'] as const, default: 'text' as const, describe: 'json: the StackResult document' })

@@ -49,6 +49,8 @@ export interface SpawnOptions {
   stdin?: 'pipe' | 'ignore';
   /** kill the child after this long (none by default: spawned children are long-lived) */
   timeoutMs?: number;
+  /** in a process group of its own: a terminal's Ctrl-C does not reach it, the caller ends it in order */
+  detached?: boolean;
 }
 
 export interface KubectlOutput {
@@ -182,6 +184,7 @@ export function createKubectl(ctx: KubeContext = {}, options: KubectlOptions = {
       ...(opts.input !== undefined ? { input: opts.input } : { stdin: opts.stdin ?? 'ignore' }),
       stripFinalNewline: false,
       windowsHide: true,
+      ...(opts.detached ? { detached: true } : {}),
       // execa's cleanup (signal-exit) re-raises SIGINT when it miscounts listeners, killing us
       // before a debug session can stop cleanly; every caller ends its children itself.
       cleanup: false,

@@ -153,7 +153,9 @@ class Session implements AgentSession {
     private readonly interpreter: Interpreter,
     private readonly opts: AgentSessionOptions,
   ) {
-    this.proc = kubectl.spawn(opts.argv ? [...opts.argv] : sessionExecArgs(target, interpreter), { stdin: 'pipe' });
+    // The ephemeral route's kubectl must outlive a Ctrl-C: only the `end` line it passes on ends the
+    // agent, and with it the debugger container (its stdin stays open when kubectl goes).
+    this.proc = kubectl.spawn(opts.argv ? [...opts.argv] : sessionExecArgs(target, interpreter), { stdin: 'pipe', detached: opts.argv !== undefined });
     const stdin = this.proc.child.stdin;
     stdin?.on('error', () => undefined); // kubectl is gone: `closed` says why
     stdin?.write(`${Buffer.from(opts.agentSource, 'utf8').toString('base64')}\n`);

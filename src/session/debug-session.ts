@@ -5,7 +5,7 @@
  * DebugEvents, and asks the caller to choose processes (see ./debug for the whole command).
  */
 import type { InjectResult, ProcessRecord } from '../agent/contract';
-import { appRunsAsNonRoot, blockedForExec, kubectlMinor, planDebugContainer, routeFor, routeReason, type DebugContainerPlan, type EphemeralMode, type Route } from './ephemeral-route';
+import { openEphemeralSession, routeFor, routeReason, type EphemeralMode, type Route } from './ephemeral-route';
 import { WandError } from '../errors';
 import { TARGET } from '../remedies';
 import type { PodProcesses } from './discover';
@@ -165,17 +165,22 @@ export class DebugSession {
     const early = kind === 'ready' && mode !== 'always' ? await this.claimEarly(pod, pods, container) : undefined;
     let route: Route = mode === 'always' ? 'ephemeral' : 'exec';
     let debugContainer: string | null = null;
-    const open = (argv?: readonly string[]) =>
+    const open = () =>
       openAgentSession(
         this.kubectl,
         { namespace, pod: name, container, containers: pod.spec.containers.map((c) => c.name) },
-        { agentSource: this.config.agentSource, startTimeoutMs: this.config.startTimeoutMs, ...(argv ? { argv } : {}) },
+        { agentSource: this.config.agentSource, startTimeoutMs: this.config.startTimeoutMs },
       );
     const openEphemeral = async (listed?: ProcessRecord[]) => {
-      const plan = await this.debugContainerPlan(pod, container, listed);
-      debugContainer = plan.name;
-      this.config.emit({ event: 'route', route: 'ephemeral', pod: name, debugContainer: plan.name, reused: plan.reused, reason: routeReason(listed ?? []) });
-      return open(plan.argv).finally(plan.cleanup);
+      const opened = await openEphemeralSession(this.kubectl, pod, container, {
+        ...this.config,
+        listed,
+        onPlanned: (debugName, reused) => {
+          debugContainer = debugName;
+          this.config.emit({ event: 'route', route: 'ephemeral', pod: name, debugContainer: debugName, reused, reason: routeReason(listed ?? []) });
+        },
+      });
+      return opened.session;
     };
     let opening = early ? Promise.resolve(early.session) : route === 'ephemeral' ? openEphemeral() : open();
     // stop() during this attach (Ctrl-C before ready) must end what it started
@@ -287,14 +292,6 @@ export class DebugSession {
       route: state.route,
       debugContainer: state.debugContainer,
     };
-  }
-
-  /** The debugger container to start (or reuse) in `pod`; `listed`: what the exec'd agent saw. */
-  private async debugContainerPlan(pod: Pod, container: string, listed?: ProcessRecord[]): Promise<DebugContainerPlan> {
-    const appUid = listed?.find(blockedForExec)?.uid;
-    const current = await this.kubectl.json<Pod>(['get', 'pod', pod.metadata.name, '-n', this.config.namespace, '-o', 'json']);
-    const minor = appRunsAsNonRoot(current, container, appUid) ? await kubectlMinor(this.kubectl) : 0;
-    return planDebugContainer(current, this.config.namespace, container, { image: this.config.debugImage, appUid, kubectlMinor: minor });
   }
 
   /** Watches the targets and their managers; a reload shows up as an exit, then a new table. */

@@ -11,7 +11,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { EPHEMERAL_BOOTSTRAP, type ProcessRecord, type TraceDenialCode } from '../agent/contract';
+import { WandError } from '../errors';
+import { Forbidden, KubeError } from '../kube/errors';
 import type { Kubectl } from '../kube/kubectl';
+import { openAgentSession, type AgentSession } from './agent-session';
+import { EPHEMERAL } from '../remedies';
 import type { Pod } from '../kube/types';
 
 export type EphemeralMode = 'auto' | 'always' | 'never';
@@ -104,10 +108,15 @@ export function planDebugContainer(pod: Pod, namespace: string, container: strin
   const image = opts.image ?? pod.spec.containers.find((c) => c.name === container)?.image ?? '';
   const custom: string[] = [];
   let dir: string | undefined;
-  if (appRunsAsNonRoot(pod, container, opts.appUid) && hasCustom(opts.kubectlMinor)) {
+  if (appRunsAsNonRoot(pod, container, opts.appUid) && !opts.image) {
+    if (!hasCustom(opts.kubectlMinor)) {
+      throw new EphemeralRefused(`the app runs as non-root and kubectl 1.${opts.kubectlMinor} cannot run the debugger container as root (no --custom)`, EPHEMERAL.noCustom(opts.kubectlMinor), 'NoCustomProfile');
+    }
     dir = mkdtempSync(path.join(tmpdir(), 'wand-debug-'));
     const file = path.join(dir, 'custom.json');
-    writeFileSync(file, JSON.stringify({ securityContext: { runAsUser: 0 } }), { mode: 0o600 });
+    // runAsNonRoot: false only where the pod sets it, as kubectl's own warning suggests
+    const securityContext = { runAsUser: 0, ...(enforcesNonRoot(pod, container) ? { runAsNonRoot: false } : {}) };
+    writeFileSync(file, JSON.stringify({ securityContext }), { mode: 0o600 });
     custom.push('--custom', file);
   }
   const argv = [
@@ -115,4 +124,69 @@ export function planDebugContainer(pod: Pod, namespace: string, container: strin
     ...custom, '--', 'python3', '-c', EPHEMERAL_BOOTSTRAP,
   ];
   return { argv, name, reused: false, cleanup: () => dir && rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The cluster refused the ephemeral route: nothing of ours was added to the pod. */
+export class EphemeralRefused extends WandError {
+  constructor(message: string, remedy: string, code: string) {
+    super(message, remedy, 'failure', code);
+  }
+}
+
+/** Is the app forced to run as non-root (the debugger container then needs runAsNonRoot: false too)? */
+function enforcesNonRoot(pod: Pod, container: string): boolean {
+  const spec = pod.spec.containers.find((c) => c.name === container);
+  return spec?.securityContext?.runAsNonRoot ?? pod.spec.securityContext?.runAsNonRoot ?? false;
+}
+
+/** Why `kubectl debug` failed, said precisely; other failures as they are. */
+export function explainDebugFailure(error: unknown, namespace: string): unknown {
+  const text = error instanceof Error ? `${error.message}\n${error instanceof KubeError ? error.stderr : ''}` : String(error);
+  const psa = /violates PodSecurity "(\w+):[^"]*"(?:: (.*))?/.exec(text);
+  if (psa) {
+    return new EphemeralRefused(`Pod Security "${psa[1]}" in namespace "${namespace}" refuses the debugger container${psa[2] ? `: ${psa[2].split('\n')[0]}` : ''}`, EPHEMERAL.podSecurity(namespace, psa[1]!), 'PodSecurityRefused');
+  }
+  if (error instanceof Forbidden && /ephemeralcontainers/.test(text)) {
+    return new EphemeralRefused(`forbidden: cannot patch pods/ephemeralcontainers in namespace "${namespace}" (kubectl debug adds the debugger container that way)`, EPHEMERAL.rbac(namespace), 'EphemeralForbidden');
+  }
+  if (/ephemeralcontainers.*(not found|could not find)|the server could not find the requested resource|EphemeralContainers.*disabled/i.test(text)) {
+    return new EphemeralRefused('this cluster does not serve ephemeral containers', EPHEMERAL.unsupported, 'EphemeralUnsupported');
+  }
+  return error;
+}
+
+export interface EphemeralSession {
+  session: AgentSession;
+  name: string;
+  reused: boolean;
+}
+
+/**
+ * Starts (or reuses) the debugger container in `pod` and the agent in it. `listed`: what the
+ * exec'd agent saw (the app's uid decides --custom). `onPlanned` hears the container's name first.
+ */
+export async function openEphemeralSession(
+  kubectl: Kubectl,
+  pod: Pod,
+  container: string,
+  opts: { agentSource: string; debugImage?: string; startTimeoutMs?: number; listed?: readonly ProcessRecord[]; onPlanned?(name: string, reused: boolean): void },
+): Promise<EphemeralSession> {
+  const namespace = pod.metadata.namespace ?? '';
+  const appUid = opts.listed?.find(blockedForExec)?.uid;
+  const current = await kubectl.json<Pod>(['get', 'pod', pod.metadata.name, '-n', namespace, '-o', 'json']);
+  const minor = appRunsAsNonRoot(current, container, appUid) && !opts.debugImage ? await kubectlMinor(kubectl) : 0;
+  const plan = planDebugContainer(current, namespace, container, { image: opts.debugImage, appUid, kubectlMinor: minor });
+  opts.onPlanned?.(plan.name, plan.reused);
+  try {
+    const session = await openAgentSession(
+      kubectl,
+      { namespace, pod: pod.metadata.name, container: plan.name },
+      { agentSource: opts.agentSource, startTimeoutMs: opts.startTimeoutMs, argv: plan.argv },
+    );
+    return { session, name: plan.name, reused: plan.reused };
+  } catch (error) {
+    throw explainDebugFailure(error, namespace);
+  } finally {
+    plan.cleanup();
+  }
 }

@@ -81,4 +81,56 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     expect(state).toHaveProperty('terminated');
     await env.waitServing([APP.namespace], 8000, 10_000);
   });
+  test('RBAC without patch pods/ephemeralcontainers: the precise error naming the rule, exit 1, nothing added', async () => {
+    const pod = env.podName(APP.namespace);
+    const before = (await podJson(pod)).spec.ephemeralContainers?.length ?? 0;
+    const r = await env.wand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '--local-port', '0', '--context', 'wand-test-nodebug']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: forbidden: cannot patch pods\/ephemeralcontainers in namespace "wand-uvicorn"/m);
+    expect(r.stderr).toMatch(/^hint: .*resources: \["pods\/ephemeralcontainers"\], verbs: \["patch"\].*kubectl auth can-i patch pods --subresource ephemeralcontainers/m);
+    expect((await podJson(pod)).spec.ephemeralContainers?.length ?? 0).toBe(before);
+  });
+
+  test('Pod Security baseline: the precise error naming the level and namespace, exit 1, nothing added', async () => {
+    const pod = env.podName(APP.namespace);
+    const before = (await podJson(pod)).spec.ephemeralContainers?.length ?? 0;
+    expect((await env.kubectl(['label', 'ns', APP.namespace, 'pod-security.kubernetes.io/enforce=baseline'])).code).toBe(0);
+    try {
+      const r = await env.wand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '--local-port', '0']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^error: Pod Security "baseline" in namespace "wand-uvicorn" refuses the debugger container/m);
+      expect(r.stderr).toMatch(/^hint: .*pod-security\.kubernetes\.io\/enforce/m);
+      expect((await podJson(pod)).spec.ephemeralContainers?.length ?? 0).toBe(before);
+    } finally {
+      await env.kubectl(['label', 'ns', APP.namespace, 'pod-security.kubernetes.io/enforce-']);
+    }
+    await env.waitServing([APP.namespace], 8000, 10_000);
+  });
+});
+
+run('a node with Yama ptrace_scope=0: the exec route, as before', () => {
+  let env: WandEnv;
+
+  beforeAll(async () => {
+    env = await startWandEnv([APP.manifest], { ptraceScope: 0 });
+    await env.waitServing([APP.namespace], 8000, 30_000);
+  });
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  test('route exec, no debugger container, no kubectl debug nor version call', async () => {
+    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    try {
+      const ready = await child.nextEvent((e) => e.event === 'ready', 60_000);
+      expect(ready).toMatchObject({ route: 'exec', debugContainer: null });
+      expect(child.kubectlCalls().filter((c) => c.includes('debug') || c.includes('version'))).toEqual([]);
+      expect(child.stderr()).not.toMatch(/debugger container/);
+    } finally {
+      child.interrupt();
+      await child.exited;
+    }
+    const pod = JSON.parse((await env.kubectl(['get', 'pod', env.podName(APP.namespace), '-n', APP.namespace, '-o', 'json'])).stdout) as PodJson;
+    expect(pod.spec.ephemeralContainers ?? []).toEqual([]);
+  });
 });

@@ -1,0 +1,64 @@
+import type { ProcessRecord } from '../../../src/agent/contract';
+import type { Pod } from '../../../src/kube/types';
+import { appRunsAsNonRoot, hasCustom, planDebugContainer, routeFor, runningDebugContainer } from '../../../src/session/ephemeral-route';
+
+function proc(over: Partial<ProcessRecord>): ProcessRecord {
+  return {
+    pid: 7, ppid: 1, uid: 0, user: 'root', argv: ['python3', 'app.py'], exe: '/usr/bin/python3.14', isPython: true, python: '3.14.0',
+    cpuPercent: 0, rssBytes: 0, uptimeSeconds: 1, cwd: '/app', env: {}, xOptions: [], debuggable: true, reason: null, reasonCode: null,
+    debugpyPort: null, ...over,
+  } as ProcessRecord;
+}
+const denied = (code: ProcessRecord['traceDeniedCode']) =>
+  proc({ debuggable: false, reasonCode: 'permission-denied', traceDeniedCode: code, reason: 'no permission to trace it: Yama ptrace_scope=1 …' });
+
+function pod(over: Partial<Pod['spec']> = {}, status: Pod['status'] = {}): Pod {
+  return { metadata: { name: 'api-1', namespace: 'ns' }, spec: { containers: [{ name: 'api', image: 'app:1' }], ...over }, status } as Pod;
+}
+
+describe('routeFor', () => {
+  test('auto takes the ephemeral route only for refusals a debugger container overcomes', () => {
+    expect(routeFor('auto', [proc({})])).toBe('exec');
+    expect(routeFor('auto', [denied('yama-scope-1')])).toBe('ephemeral');
+    expect(routeFor('auto', [denied('other-uid')])).toBe('ephemeral');
+    expect(routeFor('auto', [denied('yama-scope-3')])).toBe('exec');
+    expect(routeFor('auto', [denied('no-process-vm')])).toBe('exec');
+    expect(routeFor('auto', [proc({ pid: 3 }), denied('seccomp')], 3)).toBe('exec');
+  });
+  test('always and never decide alone', () => {
+    expect(routeFor('always', [proc({})])).toBe('ephemeral');
+    expect(routeFor('never', [denied('yama-scope-1')])).toBe('exec');
+  });
+});
+
+describe('planDebugContainer', () => {
+  test("kubectl debug with --target, --profile general, -i and the app's image; --custom only for a non-root app on kubectl 1.31+", () => {
+    const plan = planDebugContainer(pod(), 'ns', 'api', { kubectlMinor: 32, appUid: 0 });
+    expect(plan.reused).toBe(false);
+    expect(plan.argv.slice(0, 13)).toEqual(['debug', 'api-1', '-n', 'ns', '--target', 'api', '--profile', 'general', '--image', 'app:1', '-c', plan.name, '-i']);
+    expect(plan.argv).not.toContain('--custom');
+    const nonRoot = planDebugContainer(pod(), 'ns', 'api', { kubectlMinor: 32, appUid: 1000, image: 'python:3.14' });
+    expect(nonRoot.argv).toContain('--custom');
+    expect(nonRoot.argv).toContain('python:3.14');
+    nonRoot.cleanup();
+    expect(planDebugContainer(pod(), 'ns', 'api', { kubectlMinor: 27, appUid: 1000 }).argv).not.toContain('--custom');
+  });
+  test('a running wand debugger container aimed at the same container is reused with kubectl exec -c', () => {
+    const p = pod(
+      { ephemeralContainers: [{ name: 'wand-debug-abc123', targetContainerName: 'api' }, { name: 'wand-debug-dead00', targetContainerName: 'api' }] },
+      { ephemeralContainerStatuses: [{ name: 'wand-debug-abc123', ready: false, restartCount: 0, state: { running: {} } }, { name: 'wand-debug-dead00', ready: false, restartCount: 0, state: { terminated: { exitCode: 0 } } }] },
+    );
+    expect(runningDebugContainer(p, 'api')).toBe('wand-debug-abc123');
+    expect(runningDebugContainer(p, 'other')).toBeUndefined();
+    const plan = planDebugContainer(p, 'ns', 'api', { kubectlMinor: 32 });
+    expect(plan).toMatchObject({ reused: true, name: 'wand-debug-abc123' });
+    expect(plan.argv.slice(0, 7)).toEqual(['exec', '-i', 'api-1', '-c', 'wand-debug-abc123', '-n', 'ns']);
+  });
+  test('non-root from the spec or the listed uid; --custom on 1.30 only behind the env switch', () => {
+    expect(appRunsAsNonRoot(pod({ securityContext: { runAsUser: 1000 } }), 'api', undefined)).toBe(true);
+    expect(appRunsAsNonRoot(pod(), 'api', 0)).toBe(false);
+    expect(hasCustom(30, {})).toBe(false);
+    expect(hasCustom(30, { KUBECTL_DEBUG_CUSTOM_PROFILE: 'true' })).toBe(true);
+    expect(hasCustom(31, {})).toBe(true);
+  });
+});
