@@ -219,9 +219,7 @@ export const EPHEMERAL = {
   rbac: (namespace: string) =>
     `ask a cluster admin for a Role in namespace "${namespace}" with {apiGroups: [""], resources: ["pods/ephemeralcontainers"], verbs: ["patch"]} ` +
     `(check with: kubectl auth can-i patch pods --subresource ephemeralcontainers -n ${namespace})`,
-  noCustom: (minor: number) =>
-    `kubectl 1.${minor} has no --custom to run the debugger container as root: use kubectl 1.31+ (or 1.30 with KUBECTL_DEBUG_CUSTOM_PROFILE=true), ` +
-    'or --debug-image with an image whose user is root',
+  noCustom: 'use kubectl 1.31+ (or 1.30 with KUBECTL_DEBUG_CUSTOM_PROFILE=true), or --debug-image IMAGE with a root user and Python 3',
   unsupported: 'this cluster does not serve ephemeral containers (Kubernetes 1.25+ does): give the app container CAP_SYS_PTRACE instead (a restart)',
   never: 'rerun without --ephemeral never to attach from an ephemeral debugger container',
 };

@@ -110,7 +110,7 @@ export function planDebugContainer(pod: Pod, namespace: string, container: strin
   let dir: string | undefined;
   if (appRunsAsNonRoot(pod, container, opts.appUid) && !opts.image) {
     if (!hasCustom(opts.kubectlMinor)) {
-      throw new EphemeralRefused(`the app runs as non-root and kubectl 1.${opts.kubectlMinor} cannot run the debugger container as root (no --custom)`, EPHEMERAL.noCustom(opts.kubectlMinor), 'NoCustomProfile');
+      throw new EphemeralRefused(`the app runs as non-root and kubectl 1.${opts.kubectlMinor} cannot run the debugger container as root (no --custom)`, EPHEMERAL.noCustom, 'NoCustomProfile');
     }
     dir = mkdtempSync(path.join(tmpdir(), 'wand-debug-'));
     const file = path.join(dir, 'custom.json');

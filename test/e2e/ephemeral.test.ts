@@ -4,6 +4,10 @@
  * container that the real `kubectl debug --profile general` adds, and a real DAP client stops on a
  * breakpoint through it. Ctrl-C ends the container's process; the app keeps serving.
  */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { attachAndHitBreakpoint } from './support/dap';
 import { SCENARIOS } from './support/apps';
 import { httpGetInPod } from './support/http-in-pod';
@@ -13,6 +17,38 @@ const run = e2eAvailable() && !REAL_CONTEXT ? describe : describe.skip;
 jest.setTimeout(180_000);
 
 const APP = SCENARIOS['fastapi-uvicorn-reload'];
+const SLIM = SCENARIOS['slim-nonroot'];
+const PSA_NAMESPACE = 'wand-psa';
+
+/** The machine's kubectl 1.27 (the Cloud SDK ships versioned binaries next to kubectl), if any. */
+function kubectl127(): string | undefined {
+  try {
+    const sdk = path.dirname(realpathSync(execFileSync('which', ['kubectl']).toString().trim()));
+    const candidate = path.join(sdk, 'kubectl.1.27');
+    return existsSync(candidate) ? candidate : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A debugpy to copy into the slim image: the full image's own. */
+function localDebugpyDir(): string {
+  const cache = process.env.WAND_IMAGE_CACHE ?? '/var/cache/kubectl-wand/images';
+  for (const key of readdirSync(cache)) {
+    const dir = path.join(cache, key, 'wand-test_python_3.14', 'usr/lib/python3/dist-packages');
+    if (existsSync(path.join(dir, 'debugpy', '__init__.py'))) return dir;
+  }
+  throw new Error('no debugpy in the image cache');
+}
+
+/** The uvicorn app again in a namespace that enforces Pod Security baseline. */
+function psaManifest(): string {
+  const text = readFileSync(APP.manifest, 'utf8').split('wand-uvicorn').join(PSA_NAMESPACE)
+    .replace(/(kind: Namespace\nmetadata:\n  name: wand-psa\n  labels:\n)/, '$1    pod-security.kubernetes.io/enforce: baseline\n');
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'wand-psa-')), 'psa.yaml');
+  writeFileSync(file, text);
+  return file;
+}
 
 interface PodJson {
   spec: { ephemeralContainers?: Array<{ name: string }> };
@@ -24,8 +60,8 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
   const children: WandChild[] = [];
 
   beforeAll(async () => {
-    env = await startWandEnv([APP.manifest], { ptraceScope: 1 });
-    await env.waitServing([APP.namespace], 8000, 30_000);
+    env = await startWandEnv([APP.manifest, SLIM.manifest, psaManifest()], { ptraceScope: 1 });
+    await env.waitServing([APP.namespace, SLIM.namespace, PSA_NAMESPACE], 8000, 60_000);
   });
   afterEach(() => {
     for (const c of children.splice(0)) if (c.child.exitCode === null && c.child.pid) process.kill(-c.child.pid, 'SIGKILL');
@@ -92,19 +128,51 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
   });
 
   test('Pod Security baseline: the precise error naming the level and namespace, exit 1, nothing added', async () => {
-    const pod = env.podName(APP.namespace);
-    const before = (await podJson(pod)).spec.ephemeralContainers?.length ?? 0;
-    expect((await env.kubectl(['label', 'ns', APP.namespace, 'pod-security.kubernetes.io/enforce=baseline'])).code).toBe(0);
-    try {
-      const r = await env.wand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '--local-port', '0']);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/^error: Pod Security "baseline" in namespace "wand-uvicorn" refuses the debugger container/m);
-      expect(r.stderr).toMatch(/^hint: .*pod-security\.kubernetes\.io\/enforce/m);
-      expect((await podJson(pod)).spec.ephemeralContainers?.length ?? 0).toBe(before);
-    } finally {
-      await env.kubectl(['label', 'ns', APP.namespace, 'pod-security.kubernetes.io/enforce-']);
-    }
-    await env.waitServing([APP.namespace], 8000, 10_000);
+    const pod = env.podName(PSA_NAMESPACE);
+    const r = await env.wand(['debug', `svc/${APP.service}`, '-n', PSA_NAMESPACE, '--local-port', '0']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: Pod Security "baseline" in namespace "wand-psa" refuses the debugger container/m);
+    expect(r.stderr).toMatch(/^hint: .*pod-security\.kubernetes\.io\/enforce/m);
+    const json = JSON.parse((await env.kubectl(['get', 'pod', pod, '-n', PSA_NAMESPACE, '-o', 'json'])).stdout) as PodJson;
+    expect(json.spec.ephemeralContainers ?? []).toEqual([]);
+  });
+
+  test('slim uid-1000 image without debugpy: --custom runs the debugger container as root, debugpy is streamed, the breakpoint stops', async () => {
+    const child = env.spawnWand(['debug', `svc/${SLIM.service}`, '-n', SLIM.namespace, '-o', 'json', '--local-port', '0', '--debugpy-from', localDebugpyDir()]);
+    children.push(child);
+    const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as { pod: string; route: string; targets: Array<{ localPort: number }> };
+    expect(ready.route).toBe('ephemeral');
+    expect(child.kubectlCalls().find((c) => c.includes('debug'))).toContain('--custom');
+    const hit = await attachAndHitBreakpoint({
+      port: ready.targets[0]!.localPort, file: SLIM.appFile, line: SLIM.breakpointLine, evaluate: SLIM.evaluate, timeoutMs: 30_000,
+      trigger: () => httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', SLIM.namespace], ready.pod, SLIM.container, SLIM.url, { timeoutMs: 60_000 }),
+    });
+    expect(hit.stoppedLine).toBe(SLIM.breakpointLine);
+    child.interrupt();
+    expect(await child.exited).toBe(0);
+  });
+
+  test('exec prints its output and stack shows the main thread, each through a debugger container', async () => {
+    const ex = await env.wand(['exec', `svc/${APP.service}`, '-n', APP.namespace, '--code', 'print(6 * 7)']);
+    expect(ex.stderr).toMatch(/debugger container|wand-debug-/);
+    expect(ex).toMatchObject({ code: 0, stdout: '42\n' });
+    const st = await env.wand(['stack', `svc/${APP.service}`, '-n', APP.namespace]);
+    expect(st.code).toBe(0);
+    expect(st.stdout).toMatch(/^Thread \d+ \(main\):\n  \S+ \(/m);
+  });
+
+  (kubectl127() ? test : test.skip)('kubectl 1.27 (no --custom): a root app works through kubectl debug; the uid-1000 app gets the precise error, nothing added', async () => {
+    const env127 = { KUBECTL_PATH: kubectl127()! };
+    const ex = await env.wand(['exec', `svc/${APP.service}`, '-n', APP.namespace, '--code', 'print(1 + 1)'], { env: env127 });
+    expect(ex).toMatchObject({ code: 0, stdout: '2\n' });
+    const slimPod = env.podName(SLIM.namespace);
+    const before = JSON.parse((await env.kubectl(['get', 'pod', slimPod, '-n', SLIM.namespace, '-o', 'json'])).stdout) as PodJson;
+    const r = await env.wand(['exec', `svc/${SLIM.service}`, '-n', SLIM.namespace, '--code', 'print(1)'], { env: env127 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: the app runs as non-root and kubectl 1\.27 cannot run the debugger container as root \(no --custom\)$/m);
+    expect(r.stderr).toMatch(/^hint: use kubectl 1\.31\+/m);
+    const after = JSON.parse((await env.kubectl(['get', 'pod', slimPod, '-n', SLIM.namespace, '-o', 'json'])).stdout) as PodJson;
+    expect(after.spec.ephemeralContainers?.length ?? 0).toBe(before.spec.ephemeralContainers?.length ?? 0);
   });
 });
 
