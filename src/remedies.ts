@@ -222,6 +222,7 @@ export const EPHEMERAL = {
   noCustom: 'use kubectl 1.31+ (or 1.30 with KUBECTL_DEBUG_CUSTOM_PROFILE=true), or --debug-image IMAGE with a root user and Python 3',
   unsupported: 'this cluster does not serve ephemeral containers (Kubernetes 1.25+ does): give the app container CAP_SYS_PTRACE instead (a restart)',
   never: 'rerun without --ephemeral never to attach from an ephemeral debugger container',
+  taken: 'nothing to do: debug, exec and stack attach from a debugger container (kubectl debug --profile general); --ephemeral never refuses instead',
 };
 
 /** exec's code and the local files the command reads. */

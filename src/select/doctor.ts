@@ -5,7 +5,8 @@
  */
 import type { Capabilities, DoctorFacts } from '../agent/contract';
 import type { Pod } from '../kube/types';
-import { remoteDebugRemedy, traceRemedy } from '../remedies';
+import { EPHEMERAL, remoteDebugRemedy, traceRemedy } from '../remedies';
+import { overcomeByEphemeral } from './ephemeral';
 import { shortCommand } from './describe';
 import { isInfrastructure, type ClassifiedProcess } from './roles';
 
@@ -16,6 +17,7 @@ export type CheckId =
   | 'cluster'
   | 'rbac-get-pods'
   | 'rbac-exec'
+  | 'rbac-ephemeral'
   | 'rbac-portforward'
   | 'pod'
   | 'processes'
@@ -76,7 +78,8 @@ export interface ClusterFacts {
   target: string;
   /** the target's pods were read (the API server answered), or why not */
   reach: { pods: number } | { problem: Problem; forbidden: boolean };
-  access: { getPods: Access; exec: Access; portforward: Access };
+  /** ephemeral: patch pods/ephemeralcontainers, the ephemeral route's kubectl debug (absent: not asked) */
+  access: { getPods: Access; exec: Access; portforward: Access; ephemeral?: Access };
 }
 
 export interface CandidateFacts {
@@ -167,7 +170,15 @@ export function clusterChecks(c: ClusterFacts): Check[] {
     accessCheck('rbac-get-pods', 'get pods', c.access.getPods, c.namespace, 'pods', 'get'),
     accessCheck('rbac-exec', 'create pods/exec (kubectl exec)', c.access.exec, c.namespace, 'pods/exec', 'create'),
     accessCheck('rbac-portforward', 'create pods/portforward (kubectl port-forward)', c.access.portforward, c.namespace, 'pods/portforward', 'create'),
+    ...(c.access.ephemeral ? [ephemeralAccessCheck(c.access.ephemeral, c.namespace)] : []),
   ];
+}
+
+/** The ephemeral route is a fallback: without it doctor warns, the exec route may still work. */
+function ephemeralAccessCheck(access: Access, namespace: string): Check {
+  const what = 'patch pods/ephemeralcontainers (kubectl debug: the ephemeral route)';
+  if ('problem' in access || access.allowed) return accessCheck('rbac-ephemeral', what, access, namespace, 'pods/ephemeralcontainers', 'patch');
+  return warn('rbac-ephemeral', `RBAC: you may not ${what} in namespace "${namespace}"`, EPHEMERAL.rbac(namespace));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -207,10 +218,16 @@ export interface TraceContext {
   pod: string;
   namespace: string;
   container: string;
+  /** RBAC lets kubectl debug add a debugger container (the ephemeral route) */
+  ephemeral?: boolean;
   image: string | undefined;
 }
 
 function traceCheck(f: DoctorFacts, caps: Capabilities | null, t: TraceContext): Check {
+  const why = f.traceDenied?.replace(/^no permission to trace it: /, '');
+  if (f.traceDenied && t.ephemeral && f.traceDeniedCode && overcomeByEphemeral(f.traceDeniedCode)) {
+    return warn('trace', `exec route: tracing not allowed (${why}); ephemeral route: available (kubectl wand takes it by itself)`, EPHEMERAL.taken);
+  }
   if (f.traceDenied) return fail('trace', `tracing not allowed: ${f.traceDenied.replace(/^no permission to trace it: /, '')}`, traceRemedy(f.traceDenied, t, f.traceDeniedCode));
   const yama = caps?.yamaPtraceScope ?? null;
   const how = caps?.sysPtrace ? 'kubectl exec has CAP_SYS_PTRACE' : `kubectl exec runs as its user (uid ${caps?.uid ?? '?'})`;
@@ -281,9 +298,9 @@ function imageOf(pod: Pod, container: string | null): string | undefined {
   return pod.spec.containers.find((c) => c.name === container)?.image;
 }
 
-function podReport(p: PodFacts, local: LocalDebugpy): PodReport {
+function podReport(p: PodFacts, local: LocalDebugpy, ephemeral: boolean): PodReport {
   const namespace = p.pod.metadata.namespace ?? 'default';
-  const trace: TraceContext = { pod: p.pod.metadata.name, namespace, container: p.container ?? '?', image: imageOf(p.pod, p.container) };
+  const trace: TraceContext = { pod: p.pod.metadata.name, namespace, container: p.container ?? '?', image: imageOf(p.pod, p.container), ephemeral };
   return {
     name: p.pod.metadata.name,
     namespace,
@@ -305,7 +322,7 @@ function allChecks(report: Pick<DoctorReport, 'cluster' | 'pods'>): Check[] {
 }
 
 export function doctorReport(cluster: ClusterFacts, pods: readonly PodFacts[], local: LocalDebugpy): DoctorReport {
-  const body = { cluster: clusterChecks(cluster), pods: pods.map((p) => podReport(p, local)) };
+  const body = { cluster: clusterChecks(cluster), pods: pods.map((p) => podReport(p, local, cluster.access.ephemeral !== undefined && 'allowed' in cluster.access.ephemeral && cluster.access.ephemeral.allowed)) };
   const anyFail = allChecks(body).some((c) => c.status === 'fail');
   const anyAttachable = body.pods.some((p) => p.processes.some((q) => q.checks.every((c) => c.status !== 'fail' && c.status !== 'skip')));
   return { ok: !anyFail && anyAttachable, namespace: cluster.namespace, target: cluster.target, ...body };

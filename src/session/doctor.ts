@@ -86,7 +86,9 @@ function accessChecks(kubectl: Kubectl, namespace: string): Promise<ClusterFacts
     canI(kubectl, namespace, 'get', 'pods'),
     canI(kubectl, namespace, 'create', 'pods', 'exec'),
     canI(kubectl, namespace, 'create', 'pods', 'portforward'),
-  ]).then(([getPods, exec, portforward]) => ({ getPods, exec, portforward }));
+    // pods with --subresource: "pods/ephemeralcontainers" would ask about a pod of that name
+    canI(kubectl, namespace, 'patch', 'pods', 'ephemeralcontainers'),
+  ]).then(([getPods, exec, portforward, ephemeral]) => ({ getPods, exec, portforward, ephemeral }));
 }
 
 function emptyFacts(pod: Pod, container: string | null): PodFacts {

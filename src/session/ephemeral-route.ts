@@ -10,12 +10,13 @@ import { randomBytes } from 'crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { EPHEMERAL_BOOTSTRAP, type ProcessRecord, type TraceDenialCode } from '../agent/contract';
+import { EPHEMERAL_BOOTSTRAP, type ProcessRecord } from '../agent/contract';
 import { WandError } from '../errors';
 import { Forbidden, KubeError } from '../kube/errors';
 import type { Kubectl } from '../kube/kubectl';
 import { openAgentSession, type AgentSession } from './agent-session';
 import { EPHEMERAL } from '../remedies';
+import { overcomeByEphemeral } from '../select/ephemeral';
 import type { Pod } from '../kube/types';
 
 export type EphemeralMode = 'auto' | 'always' | 'never';
@@ -23,21 +24,10 @@ export type Route = 'exec' | 'ephemeral';
 
 export const DEBUG_CONTAINER_PREFIX = 'wand-debug-';
 
-/** Refusals that a root debugger container with CAP_SYS_PTRACE overcomes (ptrace_scope 3 and gVisor are not). */
-const OVERCOME: ReadonlySet<TraceDenialCode> = new Set<TraceDenialCode>([
-  'yama-scope-1',
-  'yama-scope-2',
-  'other-uid',
-  'other-gid',
-  'more-capabilities',
-  'not-dumpable',
-  'seccomp',
-  'proc-unreadable',
-]);
 
 /** A Python process the exec'd agent may not trace, for a reason the ephemeral route overcomes. */
 export function blockedForExec(p: ProcessRecord): boolean {
-  return p.isPython && p.reasonCode === 'permission-denied' && OVERCOME.has(p.traceDeniedCode ?? 'unknown');
+  return p.isPython && p.reasonCode === 'permission-denied' && overcomeByEphemeral(p.traceDeniedCode ?? 'unknown');
 }
 
 /** `auto`: take the ephemeral route when the agent in `kubectl exec` may not trace the wanted processes. */
@@ -108,7 +98,8 @@ export function planDebugContainer(pod: Pod, namespace: string, container: strin
   const image = opts.image ?? pod.spec.containers.find((c) => c.name === container)?.image ?? '';
   const custom: string[] = [];
   let dir: string | undefined;
-  if (appRunsAsNonRoot(pod, container, opts.appUid) && !opts.image) {
+  if (appRunsAsNonRoot(pod, container, opts.appUid) && (hasCustom(opts.kubectlMinor) || !opts.image)) {
+    // without --custom, --debug-image is the user's way out (an image whose user is root)
     if (!hasCustom(opts.kubectlMinor)) {
       throw new EphemeralRefused(`the app runs as non-root and kubectl 1.${opts.kubectlMinor} cannot run the debugger container as root (no --custom)`, EPHEMERAL.noCustom, 'NoCustomProfile');
     }
@@ -174,7 +165,7 @@ export async function openEphemeralSession(
   const namespace = pod.metadata.namespace ?? '';
   const appUid = opts.listed?.find(blockedForExec)?.uid;
   const current = await kubectl.json<Pod>(['get', 'pod', pod.metadata.name, '-n', namespace, '-o', 'json']);
-  const minor = appRunsAsNonRoot(current, container, appUid) && !opts.debugImage ? await kubectlMinor(kubectl) : 0;
+  const minor = appRunsAsNonRoot(current, container, appUid) ? await kubectlMinor(kubectl) : 0;
   const plan = planDebugContainer(current, namespace, container, { image: opts.debugImage, appUid, kubectlMinor: minor });
   opts.onPlanned?.(plan.name, plan.reused);
   try {

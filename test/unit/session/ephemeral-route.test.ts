@@ -41,7 +41,8 @@ describe('planDebugContainer', () => {
     expect(nonRoot.argv).toContain('--custom');
     expect(nonRoot.argv).toContain('python:3.14');
     nonRoot.cleanup();
-    expect(planDebugContainer(pod(), 'ns', 'api', { kubectlMinor: 27, appUid: 1000 }).argv).not.toContain('--custom');
+    expect(() => planDebugContainer(pod(), 'ns', 'api', { kubectlMinor: 27, appUid: 1000 })).toThrow(/kubectl 1\.27 cannot run the debugger container as root/);
+    expect(planDebugContainer(pod(), 'ns', 'api', { kubectlMinor: 27, appUid: 1000, image: 'root-python' }).argv).not.toContain('--custom');
   });
   test('a running wand debugger container aimed at the same container is reused with kubectl exec -c', () => {
     const p = pod(
