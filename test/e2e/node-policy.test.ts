@@ -31,11 +31,24 @@ run('a node with Yama ptrace_scope=1', () => {
     await env.waitServing([APP.namespace], 8000, 10_000);
   });
 
-  test('doctor fails the tracing check, naming the scope it read in the pod', async () => {
+  test('doctor shows both routes: exec blocked by the Yama scope it read in the pod, ephemeral available; exits 0', async () => {
     const r = await env.wand(['doctor', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json']);
-    expect(r.code).toBe(1);
-    const doc = JSON.parse(r.stdout) as { pods: Array<{ processes: Array<{ recommended: boolean; checks: Array<{ id: string; status: string; message: string }> }> }> };
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as {
+      cluster: Array<{ id: string; status: string }>;
+      pods: Array<{ processes: Array<{ recommended: boolean; checks: Array<{ id: string; status: string; message: string }> }> }>;
+    };
     const trace = doc.pods[0].processes.find((p) => p.recommended)!.checks.find((c) => c.id === 'trace')!;
-    expect(trace).toMatchObject({ status: 'fail', message: expect.stringContaining('Yama ptrace_scope=1') });
+    expect(trace.status).toBe('warn');
+    expect(trace.message).toMatch(/^exec route: tracing not allowed \(Yama ptrace_scope=1.*\); ephemeral route: available/);
+    expect(doc.cluster.find((c) => c.id === 'rbac-ephemeral')).toMatchObject({ status: 'pass' });
+  });
+
+  test('doctor without the RBAC for the ephemeral route: the tracing check fails, exit 1', async () => {
+    const r = await env.wand(['doctor', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--context', 'wand-test-nodebug']);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout) as { cluster: Array<{ id: string; status: string }>; pods: Array<{ processes: Array<{ recommended: boolean; checks: Array<{ id: string; status: string }> }> }> };
+    expect(doc.cluster.find((c) => c.id === 'rbac-ephemeral')).toMatchObject({ status: 'warn' });
+    expect(doc.pods[0].processes.find((p) => p.recommended)!.checks.find((c) => c.id === 'trace')).toMatchObject({ status: 'fail' });
   });
 });
