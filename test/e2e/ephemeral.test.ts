@@ -202,3 +202,51 @@ run('a node with Yama ptrace_scope=0: the exec route, as before', () => {
     expect(pod.spec.ephemeralContainers ?? []).toEqual([]);
   });
 });
+
+run('a node with Yama ptrace_scope=2 (Talos): the ephemeral route', () => {
+  let env: WandEnv;
+  beforeAll(async () => {
+    env = await startWandEnv([APP.manifest], { ptraceScope: 2 });
+    await env.waitServing([APP.namespace], 8000, 30_000);
+  });
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  test('stops on a breakpoint through the debugger container', async () => {
+    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    try {
+      const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as { pod: string; route: string; targets: Array<{ localPort: number }> };
+      expect(ready.route).toBe('ephemeral');
+      expect(child.stderr()).toMatch(/Yama ptrace_scope=2/);
+      const hit = await attachAndHitBreakpoint({
+        port: ready.targets[0]!.localPort, file: APP.appFile, line: APP.breakpointLine, evaluate: APP.evaluate, timeoutMs: 30_000,
+        trigger: () => httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', APP.namespace], ready.pod, APP.container, APP.url, { timeoutMs: 60_000 }),
+      });
+      expect(hit.stoppedLine).toBe(APP.breakpointLine);
+    } finally {
+      child.interrupt();
+      await child.exited;
+    }
+  });
+});
+
+run('a node with Yama ptrace_scope=3: no route', () => {
+  let env: WandEnv;
+  beforeAll(async () => {
+    env = await startWandEnv([APP.manifest], { ptraceScope: 3 });
+    await env.waitServing([APP.namespace], 8000, 30_000);
+  });
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  test('the precise error and remedy, exit 1, no debugger container added', async () => {
+    const r = await env.wand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '--local-port', '0']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: .*Yama ptrace_scope=3 forbids attaching to any process/m);
+    expect(r.stderr).toMatch(/^hint: the node's Yama ptrace_scope=3 forbids tracing any process: only the node's admin can lower it/m);
+    const pod = JSON.parse((await env.kubectl(['get', 'pod', env.podName(APP.namespace), '-n', APP.namespace, '-o', 'json'])).stdout) as PodJson;
+    expect(pod.spec.ephemeralContainers ?? []).toEqual([]);
+  });
+});
