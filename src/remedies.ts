@@ -90,6 +90,8 @@ export function processChoiceRemedy(
   namespace: string | undefined,
   /** not-debuggable: the reason codes of the processes that would have been chosen */
   reasons: readonly (AgentErrorCode | null | undefined)[],
+  /** their TraceDenialCodes: a refusal no container setting fixes has its own remedy */
+  traceCodes: readonly (TraceDenialCode | null | undefined)[] = [],
 ): string {
   const pods = `kubectl wand pods pod/${pod} -n ${namespace} --with-pids`;
   const doctor = `kubectl wand doctor pod/${pod} -n ${namespace}`;
@@ -99,6 +101,8 @@ export function processChoiceRemedy(
     case 'starting':
       return 'wait for the worker to start, then run the command again';
     case 'not-debuggable': {
+      const unfixable = traceCodes.map((c) => (c ? TRACE_DENIAL[c] : undefined)).find((remedy) => remedy !== undefined);
+      if (unfixable) return `${unfixable} (details: ${doctor})`;
       const known = reasons.map((reason) => (reason ? NOT_DEBUGGABLE[reason] : undefined)).find((remedy) => remedy !== undefined);
       return known ? `${known} (details: ${doctor})` : `see why with: ${doctor}`;
     }

@@ -74,7 +74,7 @@ export async function chooseProcessesOf(listed: PodProcesses, named: { pid?: num
     return { ...base, chosen: [picked], reason: describeChoice([picked], processes, { explicit: true }) };
   }
   const { name, namespace } = listed.pod.metadata;
-  const remedy = processChoiceRemedy(choice.error, name, namespace, (choice.blocked ?? []).map(reasonCodeOf));
+  const remedy = processChoiceRemedy(choice.error, name, namespace, (choice.blocked ?? []).map(reasonCodeOf), (choice.blocked ?? []).map((p) => p.traceDeniedCode));
   throw new ChoiceError(choice.message, remedy, 'failure', choice.error);
 }
 

@@ -117,6 +117,19 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     expect(state).toHaveProperty('terminated');
     await env.waitServing([APP.namespace], 8000, 10_000);
   });
+  test('a second session while one runs reuses its debugger container (kubectl exec -c); both end cleanly', async () => {
+    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    children.push(child);
+    const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as { pod: string; debugContainer: string };
+    const before = (await podJson(ready.pod)).spec.ephemeralContainers?.length ?? 0;
+    const ex = await env.wand(['exec', `pod/${ready.pod}`, '-n', APP.namespace, '--code', 'print("again")']);
+    expect(ex).toMatchObject({ code: 0, stdout: 'again\n' });
+    expect(ex.stderr).toContain(`reusing ${ready.debugContainer}`);
+    expect((await podJson(ready.pod)).spec.ephemeralContainers?.length ?? 0).toBe(before);
+    child.interrupt();
+    expect(await child.exited).toBe(0);
+  });
+
   test('RBAC without patch pods/ephemeralcontainers: the precise error naming the rule, exit 1, nothing added', async () => {
     const pod = env.podName(APP.namespace);
     const before = (await podJson(pod)).spec.ephemeralContainers?.length ?? 0;
