@@ -1,6 +1,7 @@
 import type { ProcessRecord } from '../../../src/agent/contract';
 import type { Pod } from '../../../src/kube/types';
-import { appRunsAsNonRoot, hasCustom, planDebugContainer, routeFor, runningDebugContainer } from '../../../src/session/ephemeral-route';
+import { Forbidden, KubectlFailed } from '../../../src/kube/errors';
+import { appRunsAsNonRoot, EphemeralRefused, explainDebugFailure, hasCustom, planDebugContainer, routeFor, runningDebugContainer } from '../../../src/session/ephemeral-route';
 
 function proc(over: Partial<ProcessRecord>): ProcessRecord {
   return {
@@ -61,5 +62,26 @@ describe('planDebugContainer', () => {
     expect(hasCustom(30, {})).toBe(false);
     expect(hasCustom(30, { KUBECTL_DEBUG_CUSTOM_PROFILE: 'true' })).toBe(true);
     expect(hasCustom(31, {})).toBe(true);
+  });
+});
+
+describe('explainDebugFailure', () => {
+  const call = (stderr: string) => ({ args: ['debug', 'api-1'], exitCode: 1, stderr });
+  test("Pod Security: the level, the namespace and the API server's reason", () => {
+    const stderr = 'Error from server (Forbidden): pods "api-1" is forbidden: violates PodSecurity "baseline:latest": non-default capabilities (container "wand-debug-abc123" must not include "SYS_PTRACE" in securityContext.capabilities.add)';
+    const error = explainDebugFailure(new Forbidden({}, stderr, call(stderr)), 'shop') as EphemeralRefused;
+    expect(error).toBeInstanceOf(EphemeralRefused);
+    expect(error.message).toBe('Pod Security "baseline" in namespace "shop" refuses the debugger container: non-default capabilities (container "wand-debug-abc123" must not include "SYS_PTRACE" in securityContext.capabilities.add)');
+    expect(error.remedy).toContain('pod-security.kubernetes.io/enforce');
+  });
+  test('RBAC on pods/ephemeralcontainers: the rule and the right can-i check', () => {
+    const stderr = 'Error from server (Forbidden): pods "api-1" is forbidden: User "dev" cannot patch resource "pods/ephemeralcontainers" in API group "" in the namespace "shop"';
+    const error = explainDebugFailure(new Forbidden({ verb: 'patch', resource: 'pods/ephemeralcontainers', namespace: 'shop' }, stderr, call(stderr)), 'shop') as EphemeralRefused;
+    expect(error.code).toBe('EphemeralForbidden');
+    expect(error.remedy).toContain('kubectl auth can-i patch pods --subresource ephemeralcontainers -n shop');
+  });
+  test('other failures pass through', () => {
+    const other = new KubectlFailed('boom', call('boom'));
+    expect(explainDebugFailure(other, 'shop')).toBe(other);
   });
 });
