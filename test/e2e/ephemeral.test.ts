@@ -18,6 +18,7 @@ jest.setTimeout(180_000);
 
 const APP = SCENARIOS['fastapi-uvicorn-reload'];
 const SLIM = SCENARIOS['slim-nonroot'];
+const GUNICORN = SCENARIOS['gunicorn-2-workers'];
 const PSA_NAMESPACE = 'wand-psa';
 
 /** The machine's kubectl 1.27 (the Cloud SDK ships versioned binaries next to kubectl), if any. */
@@ -60,8 +61,8 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
   const children: WandChild[] = [];
 
   beforeAll(async () => {
-    env = await startWandEnv([APP.manifest, SLIM.manifest, psaManifest()], { ptraceScope: 1 });
-    await env.waitServing([APP.namespace, SLIM.namespace, PSA_NAMESPACE], 8000, 60_000);
+    env = await startWandEnv([APP.manifest, SLIM.manifest, GUNICORN.manifest, psaManifest()], { ptraceScope: 1 });
+    await env.waitServing([APP.namespace, SLIM.namespace, GUNICORN.namespace, PSA_NAMESPACE], 8000, 60_000);
   });
   afterEach(() => {
     for (const c of children.splice(0)) if (c.child.exitCode === null && c.child.pid) process.kill(-c.child.pid, 'SIGKILL');
@@ -126,6 +127,47 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     expect(ex).toMatchObject({ code: 0, stdout: 'again\n' });
     expect(ex.stderr).toContain(`reusing ${ready.debugContainer}`);
     expect((await podJson(ready.pod)).spec.ephemeralContainers?.length ?? 0).toBe(before);
+    child.interrupt();
+    expect(await child.exited).toBe(0);
+  });
+
+  test('reload: the new worker is re-injected through the same debugger container and stops', async () => {
+    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    children.push(child);
+    const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as { pod: string; debugContainer: string; targets: Array<{ pid: number }> };
+    const file = path.join(env.cluster.volumeDir(APP.namespace, ready.pod, 'src'), path.basename(APP.appFile));
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\n# touched by the ephemeral reload test\n`);
+    const again = (await child.nextEvent((e) => e.event === 'reinjected', 30_000)) as { pod: string; route: string; debugContainer: string; targets: Array<{ pid: number; localPort: number }> };
+    expect(again).toMatchObject({ route: 'ephemeral', debugContainer: ready.debugContainer });
+    expect(again.targets[0]!.pid).not.toBe(ready.targets[0]!.pid);
+    const hit = await attachAndHitBreakpoint({
+      port: again.targets[0]!.localPort, file: APP.appFile, line: APP.breakpointLine, evaluate: APP.evaluate, timeoutMs: 30_000,
+      trigger: () => httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', APP.namespace], again.pod, APP.container, APP.url, { timeoutMs: 60_000 }),
+    });
+    expect(hit.stoppedLine).toBe(APP.breakpointLine);
+    child.interrupt();
+    expect(await child.exited).toBe(0);
+  });
+
+  test('gunicorn with 2 workers: both injected through one debugger container; each stops', async () => {
+    const child = env.spawnWand(['debug', `svc/${GUNICORN.service}`, '-n', GUNICORN.namespace, '-o', 'json', '--local-port', '0']);
+    children.push(child);
+    const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as { pod: string; route: string; targets: Array<{ localPort: number }> };
+    expect(ready.route).toBe('ephemeral');
+    expect(ready.targets).toHaveLength(2);
+    const request = () => httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', GUNICORN.namespace], ready.pod, GUNICORN.container, GUNICORN.url, { timeoutMs: 60_000 });
+    // a request may land on the other worker: retry until one stops
+    const untilStopped = async () => {
+      for (let i = 0; i < 20; i++) {
+        const pending = request();
+        if (!(await Promise.race([pending.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 3000))]))) return pending;
+      }
+      throw new Error('no request stopped on the breakpoint');
+    };
+    for (const target of ready.targets) {
+      const hit = await attachAndHitBreakpoint({ port: target.localPort, file: GUNICORN.appFile, line: GUNICORN.breakpointLine, evaluate: GUNICORN.evaluate, timeoutMs: 30_000, trigger: untilStopped });
+      expect(hit.stoppedLine).toBe(GUNICORN.breakpointLine);
+    }
     child.interrupt();
     expect(await child.exited).toBe(0);
   });
