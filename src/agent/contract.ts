@@ -258,9 +258,12 @@ export const SESSION_BOOTSTRAP =
 
 /**
  * The same in a debugger container (`kubectl debug --target C`, or `kubectl exec -c` into one): the
- * agent works in the root of PID 1, the target container's first process (ephemeral.py).
+ * agent works in the root of `rootPid`, a process of the target container (ephemeral.py) — PID 1
+ * is that container's first process unless the pod shares one PID namespace (then it is pause's).
  */
-export const EPHEMERAL_BOOTSTRAP = SESSION_BOOTSTRAP.replace(/serve\(\)$/, 'serve(root_pid=1)');
+export function ephemeralBootstrap(rootPid: number): string {
+  return SESSION_BOOTSTRAP.replace(/serve\(\)$/, `serve(root_pid=${Math.trunc(rootPid)})`);
+}
 
 /**
  * Replaces the set of watched processes (the debugged workers and their managers); [] stops

@@ -10,7 +10,7 @@ import { randomBytes } from 'crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { EPHEMERAL_BOOTSTRAP, type ProcessRecord } from '../agent/contract';
+import { ephemeralBootstrap, type ProcessRecord } from '../agent/contract';
 import { WandError } from '../errors';
 import { Forbidden, KubeError } from '../kube/errors';
 import type { Kubectl } from '../kube/kubectl';
@@ -76,6 +76,8 @@ export interface PlanOptions {
   appUid?: number;
   /** kubectl's client minor version (kubectlMinor()) */
   kubectlMinor: number;
+  /** a process of the target container whose root the agent works in (default 1) */
+  rootPid?: number;
 }
 
 /** kubectl debug has --custom by default since 1.31 (1.30 behind KUBECTL_DEBUG_CUSTOM_PROFILE). */
@@ -92,7 +94,7 @@ export function planDebugContainer(pod: Pod, namespace: string, container: strin
   const podName = pod.metadata.name;
   const existing = runningDebugContainer(pod, container);
   if (existing) {
-    return { argv: ['exec', '-i', podName, '-c', existing, '-n', namespace, '--', 'python3', '-c', EPHEMERAL_BOOTSTRAP], name: existing, reused: true, cleanup: () => undefined };
+    return { argv: ['exec', '-i', podName, '-c', existing, '-n', namespace, '--', 'python3', '-c', ephemeralBootstrap(opts.rootPid ?? 1)], name: existing, reused: true, cleanup: () => undefined };
   }
   const name = `${DEBUG_CONTAINER_PREFIX}${randomBytes(3).toString('hex')}`;
   const image = opts.image ?? pod.spec.containers.find((c) => c.name === container)?.image ?? '';
@@ -112,7 +114,7 @@ export function planDebugContainer(pod: Pod, namespace: string, container: strin
   }
   const argv = [
     'debug', podName, '-n', namespace, '--target', container, '--profile', 'general', '--image', image, '-c', name, '-i',
-    ...custom, '--', 'python3', '-c', EPHEMERAL_BOOTSTRAP,
+    ...custom, '--', 'python3', '-c', ephemeralBootstrap(opts.rootPid ?? 1),
   ];
   return { argv, name, reused: false, cleanup: () => dir && rmSync(dir, { recursive: true, force: true }) };
 }
@@ -163,10 +165,12 @@ export async function openEphemeralSession(
   opts: { agentSource: string; debugImage?: string; startTimeoutMs?: number; listed?: readonly ProcessRecord[]; onPlanned?(name: string, reused: boolean): void },
 ): Promise<EphemeralSession> {
   const namespace = pod.metadata.namespace ?? '';
-  const appUid = opts.listed?.find(blockedForExec)?.uid;
+  const app = opts.listed?.find(blockedForExec);
+  const appUid = app?.uid;
   const current = await kubectl.json<Pod>(['get', 'pod', pod.metadata.name, '-n', namespace, '-o', 'json']);
   const minor = appRunsAsNonRoot(current, container, appUid) ? await kubectlMinor(kubectl) : 0;
-  const plan = planDebugContainer(current, namespace, container, { image: opts.debugImage, appUid, kubectlMinor: minor });
+  // the PIDs kubectl exec saw are the debugger container's too: it joins the same PID namespace
+  const plan = planDebugContainer(current, namespace, container, { image: opts.debugImage, appUid, kubectlMinor: minor, ...(app ? { rootPid: app.pid } : {}) });
   opts.onPlanned?.(plan.name, plan.reused);
   try {
     const session = await openAgentSession(

@@ -77,6 +77,7 @@ run('kubectl wand doctor', () => {
       ['rbac-get-pods', 'pass'],
       ['rbac-exec', 'pass'],
       ['rbac-portforward', 'pass'],
+      ['rbac-ephemeral', 'pass'],
     ]);
     const [pod] = doc.pods;
     expect(pod!.container).toBe('api');
@@ -122,9 +123,9 @@ run('kubectl wand doctor', () => {
     );
     expect(r.stdout).toContain('✘ RBAC: you may not create pods/portforward (kubectl port-forward)');
     expect(r.stdout).toContain('– processes not checked: kubectl exec is forbidden (see RBAC above)');
-    // the three can-i calls ran alongside the process listing, with the user's context
+    // the four can-i calls (the ephemeral route's too) ran alongside the process listing, with the user's context
     const canI = r.kubectlCalls.filter((c) => c.includes('can-i'));
-    expect(canI).toHaveLength(3);
+    expect(canI).toHaveLength(4);
     expect(canI.every((c) => c.includes('--context') && c.includes('wand-test-noexec'))).toBe(true);
   });
 

@@ -38,6 +38,8 @@ describe('planDebugContainer', () => {
     expect(plan.reused).toBe(false);
     expect(plan.argv.slice(0, 13)).toEqual(['debug', 'api-1', '-n', 'ns', '--target', 'api', '--profile', 'general', '--image', 'app:1', '-c', plan.name, '-i']);
     expect(plan.argv).not.toContain('--custom');
+    expect(plan.argv.at(-1)).toMatch(/serve\(root_pid=1\)$/);
+    expect(planDebugContainer(pod(), 'ns', 'api', { kubectlMinor: 32, rootPid: 7 }).argv.at(-1)).toMatch(/serve\(root_pid=7\)$/);
     const nonRoot = planDebugContainer(pod(), 'ns', 'api', { kubectlMinor: 32, appUid: 1000, image: 'python:3.14' });
     expect(nonRoot.argv).toContain('--custom');
     expect(nonRoot.argv).toContain('python:3.14');
