@@ -29,9 +29,9 @@ test/unit/agent/test_listener.py against Python 3.14 in those images):
   serves completes. A thread resumed that way may re-take the monitoring tool on its way out
   (_ensure_monitoring() in _enable_line_tracing): a second stop_monitoring follows once no thread
   is suspended any more.
-* `sys.breakpointhook` set to pydevd's at pydevd's import (install_breakpointhook): after the
-  close an application's breakpoint() would otherwise try to connect to a debugger that is gone;
-  it is put back to sys.__breakpointhook__ and reinstalled by prepare_listen().
+* `sys.breakpointhook`, set at debugpy's import to debugpy_breakpointhook (force_pydevd.py; a
+  no-op while no editor is attached): put back to sys.__breakpointhook__, as before the first
+  session, and reinstalled by prepare_listen().
 * `debugpy.server.api.listen.called = True`, which makes a second listen() raise ("has already
   been called on this process"), and `pydevd.SetupHolder.setup` (the old session's port and
   token): both reset, so that a later injection's debugpy.listen() starts a fresh adapter and PyDB.
@@ -63,6 +63,8 @@ ADAPTER_EXIT_SECONDS = 0.5
 SIGNAL_EXIT_SECONDS = 1.0
 RESUME_SECONDS = 2.0
 PYDEVD_THREAD_PREFIX = 'pydevd.'
+#: (module, name) of the sys.breakpointhook debugpy installs at import, and of pydevd's own
+DEBUGGER_HOOKS = (('debugpy._vendored.force_pydevd', 'debugpy_breakpointhook'), ('pydevd', 'pydevd_breakpointhook'))
 STATE_SUSPEND = 2  # _pydevd_bundle.pydevd_constants.STATE_SUSPEND
 
 
@@ -73,7 +75,7 @@ STATE_SUSPEND = 2  # _pydevd_bundle.pydevd_constants.STATE_SUSPEND
 def _state():
     state = sys.__dict__.get(STATE_ATTR)
     if not isinstance(state, dict):
-        state = {'port': None, 'host': None, 'adapter': None, 'sessions': {}, 'hookRemoved': False}
+        state = {'port': None, 'host': None, 'adapter': None, 'sessions': {}}
         setattr(sys, STATE_ATTR, state)
     return state
 
@@ -217,7 +219,6 @@ class _Internals(object):
             (getattr(self.api, 'listen', None), 'called', 'debugpy.server.api.listen.called'),
             (self.pydevd, 'stoptrace', 'pydevd.stoptrace'),
             (self.pydevd, 'SetupHolder', 'pydevd.SetupHolder'),
-            (self.pydevd, 'install_breakpointhook', 'pydevd.install_breakpointhook'),
             (self.pydevd_api, 'PyDevdAPI', 'pydevd_api.PyDevdAPI'),
             (getattr(self.pydevd_api, 'PyDevdAPI', None), 'request_disconnect', 'PyDevdAPI.request_disconnect'),
             (self.lifecycle, 'resume_threads', 'pydevd_thread_lifecycle.resume_threads'),
@@ -248,9 +249,9 @@ class _Internals(object):
     def uses_monitoring(self):
         return bool(getattr(self.constants, 'PYDEVD_USE_SYS_MONITORING', False))
 
-    def is_pydevd_hook(self, hook):
-        return getattr(hook, '__module__', None) == getattr(self.pydevd, '__name__', 'pydevd') and \
-            getattr(hook, '__name__', '') == 'pydevd_breakpointhook'
+    @staticmethod
+    def is_debugger_hook(hook):
+        return (getattr(hook, '__module__', None), getattr(hook, '__name__', None)) in DEBUGGER_HOOKS
 
 
 def _monitoring_tool():
@@ -296,7 +297,7 @@ def tracing_state():
         'threadingSettrace': threading.gettrace() is not None,
         'globalDebugger': internals.debugger() is not None if internals.constants else False,
         'pydevdThreads': _pydevd_threads(),
-        'breakpointhookIsPydevd': internals.is_pydevd_hook(sys.breakpointhook),
+        'breakpointhookIsDebugger': internals.is_debugger_hook(sys.breakpointhook),
         'listenCalled': _listen_called(),
         'threads': threading.active_count(),
     }
@@ -307,15 +308,14 @@ def tracing_state():
 # ---------------------------------------------------------------------------------------------
 
 def prepare_listen():
-    """Before debugpy.listen() in a process whose listener we closed: pydevd's breakpoint hook back.
+    """Before debugpy.listen() in a process whose listener we closed: debugpy's breakpoint hook back.
 
     (listen.called and SetupHolder were reset by the close itself.) Returns a report."""
     try:
         state = _state()
-        internals = _Internals()
-        if state.get('hookRemoved') and internals.pydevd is not None:
-            internals.pydevd.install_breakpointhook()
-            state['hookRemoved'] = False
+        hook = state.pop('hook', None)
+        if hook is not None and sys.breakpointhook is sys.__breakpointhook__:
+            sys.breakpointhook = hook
             return {'prepared': True, 'breakpointhook': 'reinstalled'}
         return {'prepared': True}
     except Exception as exc:
@@ -461,9 +461,9 @@ def _forget_listen(internals, state):
     """Make a later debugpy.listen() start afresh; leave no hook pointing at the gone debugger."""
     internals.api.listen.called = False
     internals.pydevd.SetupHolder.setup = None
-    if internals.is_pydevd_hook(sys.breakpointhook):
+    if internals.is_debugger_hook(sys.breakpointhook):
+        state['hook'] = sys.breakpointhook
         sys.breakpointhook = sys.__breakpointhook__
-        state['hookRemoved'] = True
     try:
         import atexit
         atexit.unregister(internals.pydevd.stoptrace)

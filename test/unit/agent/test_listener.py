@@ -10,13 +10,16 @@ breakpoint again. Then WAND_LISTENER_CYCLES (default 20) listen/attach/stop/clos
 the same process, printing its thread count, fd count and RSS after each close.
 """
 
+import importlib.util
 import json
 import os
 import shutil
 import sys
 import tempfile
 import threading
+import types
 import unittest
+import unittest.mock
 import urllib.request
 
 from test_agent_rootfs import Dap
@@ -204,6 +207,60 @@ def drain(client):
     return messages
 
 
+def load_listener():
+    spec = importlib.util.spec_from_file_location('wand_listener', LISTENER_PATH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class LogicTest(unittest.TestCase):
+    """The bookkeeping, in this process, with a stand-in debugpy.server.api (no debugpy needed)."""
+
+    def setUp(self):
+        self.listener = load_listener()
+        self.addCleanup(lambda: sys.__dict__.pop(self.listener.STATE_ATTR, None))
+        self.api = types.ModuleType('debugpy.server.api')
+        self.api.listen = lambda *a: None
+        self.api.listen.called = False
+        saved = sys.modules.get('debugpy.server.api')
+        sys.modules['debugpy.server.api'] = self.api
+        self.addCleanup(lambda: sys.modules.__setitem__('debugpy.server.api', saved) if saved
+                        else sys.modules.pop('debugpy.server.api', None))
+
+    def test_nothing_to_close_without_a_listener(self):
+        self.assertEqual(self.listener.owner(), 'none')
+        report = self.listener.leave('s1')
+        self.assertEqual((report['closed'], report['reason']), (True, 'not-listening'))
+
+    def test_owner(self):
+        self.api.listen.called = True
+        self.assertEqual(self.listener.owner(), 'app')
+        sys._wand_debugpy = ('127.0.0.1', 5679)  # set by the payload of earlier versions
+        self.addCleanup(lambda: sys.__dict__.pop('_wand_debugpy', None))
+        self.assertEqual(self.listener.owner(), 'wand')
+
+    def test_sessions_of_gone_agents_do_not_count(self):
+        self.api.listen.called = True
+        self.listener.note_listening('127.0.0.1', 5679)
+        start = self.listener._stat_fields(os.getpid())[1]
+        # a PID now used by another process (another start time) is a gone agent
+        self.assertEqual(self.listener.join('gone', os.getpid(), start + 1)['otherSessions'], 0)
+        self.assertEqual(self.listener.join('me', os.getpid(), start)['otherSessions'], 0)
+        self.assertEqual(self.listener.join('other', os.getpid(), start)['otherSessions'], 1)
+        report = self.listener.leave('me')
+        self.assertEqual((report['closed'], report['reason'], report['otherSessions']), (False, 'other-sessions', 1))
+
+    def test_fallback_leaves_the_listener_when_internals_are_missing(self):
+        self.api.listen.called = True
+        self.listener.note_listening('127.0.0.1', 5679)
+        with unittest.mock.patch.dict(sys.modules, {'pydevd': types.ModuleType('pydevd')}):
+            report = self.listener.leave('s1')
+        self.assertEqual((report['closed'], report['reason']), (False, 'fallback'))
+        self.assertIn('lacks pydevd.stoptrace', report['fallback'])
+        self.assertTrue(self.api.listen.called)
+
+
 @requires_container
 class ListenerTest(unittest.TestCase):
     @classmethod
@@ -232,7 +289,7 @@ class ListenerTest(unittest.TestCase):
         # checked again from a fresh injection, after the resumed threads went on
         state = target.inject('result = tracing_state()')
         self.assertEqual((state['monitoringTool'], state['settrace'], state['threadingSettrace'],
-                          state['globalDebugger'], state['pydevdThreads'], state['breakpointhookIsPydevd'],
+                          state['globalDebugger'], state['pydevdThreads'], state['breakpointhookIsDebugger'],
                           state['listenCalled']),
                          (None, False, False, False, [], False, False), state)
 
@@ -240,6 +297,10 @@ class ListenerTest(unittest.TestCase):
         """Listen, attach, hold a request at the breakpoint, close: the request completes."""
         self.assertTrue(target.inject(listen_call(port))['joined'])
         self.assertTrue(target.listening(port))
+        # listening again puts back what the close removed: breakpoint() reaches the debugger
+        listening = target.inject('result = tracing_state()')
+        self.assertEqual((listening['breakpointhookIsDebugger'], listening['listenCalled'], listening['globalDebugger']),
+                         (True, True, True), listening)
         client, request = attach_and_hold(target, port)
         report = target.inject('result = leave(%r)' % SESSION)
         self.assertEqual(request.wait(), '42', request.error)
