@@ -81,6 +81,7 @@ export async function runDebug(args: DebugArgs): Promise<void> {
     forward: args.forward,
     timeoutSeconds: args.timeout,
     waitForClient: args['wait-for-client'],
+    keepListening: args['keep-listening'],
     debugpyFrom: args['debugpy-from'],
     agentSource,
     startTimeoutMs,
@@ -115,8 +116,8 @@ export async function runDebug(args: DebugArgs): Promise<void> {
     throw explainAgentError(error, args.pid);
   }
   const outcome = await Promise.race([stop, session.finished]);
-  await session.stop();
+  const closed = await session.stop();
   await lastVscode.catch(() => undefined);
-  render({ event: 'stopped' });
+  render({ event: 'stopped', closed });
   if (outcome instanceof Error) throw explainAgentError(outcome);
 }

@@ -25,7 +25,7 @@ import urllib.request
 from test_agent_rootfs import Dap
 from wandtest import REPO, TEST_ROOT, Container, free_port, requires_container, wait_for
 
-LISTENER_PATH = os.path.join(REPO, 'src', 'agent', 'listener.py')
+LISTENER_PATH = os.path.join(REPO, 'src', 'agent', 'wand_agent', 'in_target', 'listener.py')
 CYCLES = int(os.environ.get('WAND_LISTENER_CYCLES', '20'))
 APP_DIR = '/tmp/app'
 APP_FILE = APP_DIR + '/app.py'
