@@ -178,8 +178,11 @@ export function createDebugRenderer(opts: RendererOptions): (event: ViewEvent) =
     if (!opts.json) return human(event);
     const doc = jsonOf(event);
     if (doc) opts.out.write(`${JSON.stringify(doc)}\n`);
-    // stderr stays human in JSON mode: what was chosen, and the parting note.
+    // stderr stays human in JSON mode: what was chosen, a joined session, and the parting note.
     if (['chosen', 'pod-chosen', 'stopped'].includes(event.event)) human(event);
+    if (event.event === 'ready' || event.event === 'reinjected' || event.event === 'reconnected') {
+      for (const line of sharingLines(event)) say(line);
+    }
     if (event.event === 'ready' || event.event === 'reinjected' || event.event === 'reconnected') lastReady = event;
   };
 }
