@@ -127,13 +127,19 @@ run('kubectl wand debug: no debugger left behind (issue 15)', () => {
     return r.stdout.trim();
   }
 
+  /** stderr arrives on its own pipe, possibly after the stdout event that follows it */
+  async function stderrShows(child: WandChild, pattern: RegExp): Promise<void> {
+    for (let i = 0; i < 50 && !pattern.test(child.stderr()); i++) await new Promise((r) => setTimeout(r, 100));
+  }
+
   async function hit(s: Scenario, ev: Ready, target: Target) {
     const h = await attachAndHitBreakpoint({
       port: target.localPort, file: s.appFile, line: s.breakpointLine, evaluate: s.evaluate, timeoutMs: 30_000,
       trigger: () => requestUntilStopped(s, ev.pod, ev.targets.length),
     });
     expect(h.evaluated).toBe(s.expectedValue);
-    expect(h.requestCompleted).toBe(true);
+    // with several workers the held request may be one of several sent (see requestUntilStopped)
+    if (ev.targets.length === 1) expect(h.requestCompleted).toBe(true);
   }
 
   /** with several workers a request may land on another one: retry until one is held */
@@ -227,6 +233,7 @@ run('kubectl wand debug: no debugger left behind (issue 15)', () => {
     expect(ev2.targets[0]!.pid).toBe(ev1.targets[0]!.pid);
     expect(ev2.targets[0]!.reused).toBe(true);
     expect(ev2.targets[0]!.otherSessions).toBe(1);
+    await stderrShows(second, /already being debugged/);
     expect(second.stderr()).toMatch(/already being debugged by another kubectl-wand session; joined — an editor may already be attached; the listener closes when the last session ends/);
     // each session's editor works
     await hit(FLASK, ev1, ev1.targets[0]!);
