@@ -131,8 +131,10 @@ export class DebugSession {
     await Promise.allSettled([...this.attaching].map((abandon) => abandon()));
     const state = this.state;
     if (!state) return [];
+    // the forwards first: editors are cut off at once, and none is restarted while the close runs
+    const forwards = Promise.allSettled(state.forwards.map((f) => f.stop()));
     const closed = await this.closeTargets(state);
-    await Promise.allSettled([...state.forwards.map((f) => f.stop()), state.session.close()]);
+    await Promise.allSettled([forwards, state.session.close()]);
     return closed;
   }
 
