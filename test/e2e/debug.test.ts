@@ -209,7 +209,7 @@ run('kubectl wand debug', () => {
     const noForward = startDebug(s, ['--no-forward']);
     const injected = await ready(noForward);
     expect(injected.targets[0].localPort).toBeNull();
-    expect(injected.targets[0].reused).toBe(true);
+    expect(injected.targets[0].reused).toBe(false); // the previous session closed its listener (issue 15)
     expect(noForward.kubectlCalls().some((c) => c[0] === 'port-forward')).toBe(false);
     expect(await stopSession(noForward)).toBe(0);
   });
