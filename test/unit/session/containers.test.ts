@@ -1,4 +1,4 @@
-import { chooseContainer, choosePythonContainer } from '../../../src/kube/containers';
+import { chooseContainer, choosePythonContainer } from '../../../src/session/containers';
 import { ContainerNotFound } from '../../../src/kube/errors';
 import type { Pod } from '../../../src/kube/types';
 

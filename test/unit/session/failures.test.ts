@@ -1,6 +1,6 @@
-import { AgentError } from '../../../src/kube/errors';
-import { agentFailure, parseSyntaxError, remedyFor, type ProcessContext } from '../../../src/ui/exec-errors';
-import { WandError } from '../../../src/ui/errors';
+import { AgentError } from '../../../src/session/errors';
+import { agentFailure, parseSyntaxError, remedyFor, type ProcessContext } from '../../../src/session/failures';
+import { WandError } from '../../../src/errors';
 
 const PREFIX = 'the code does not compile, nothing was run:\n';
 const CTX: ProcessContext = { pod: 'api-1', namespace: 'shop', container: 'api', image: 'shop/api:1', pid: 8 };

@@ -6,9 +6,11 @@ import type { ListResult } from '../agent/contract';
 import { classifyProcesses, type ClassifiedProcess } from '../select/roles';
 import { runAgent } from './agent-runner';
 import { choosePythonContainer, chooseContainer, type ContainerChoice } from './containers';
-import { KubeError, NoPython } from './errors';
-import type { Kubectl } from './kubectl';
-import type { Pod } from './types';
+import { KubeError } from '../kube/errors';
+import { NoPython } from './errors';
+import type { Kubectl } from '../kube/kubectl';
+import { TARGET } from '../remedies';
+import type { Pod } from '../kube/types';
 
 export interface PodProcesses {
   pod: Pod;
@@ -93,7 +95,7 @@ async function discoverInCandidates(kubectl: Kubectl, pod: Pod, candidates: stri
 export class ContainerChoiceNeeded extends KubeError {
   override readonly name = 'ContainerChoiceNeeded';
   constructor(pod: string, note: string, candidates: string[]) {
-    super(`pod ${pod}: ${note}`, `pick the container with -c (${candidates.join(', ')})`);
+    super(`pod ${pod}: ${note}`, TARGET.containerChoice(candidates));
   }
 }
 

@@ -2,9 +2,11 @@
  * TARGET → pods. `parseTarget` is pure; `resolvePods` asks kubectl with the fewest calls:
  * a pod or a selector costs one call, a Service or workload two (the object, then its pods).
  */
-import { InvalidTarget, NoPods, NoSelector, UnknownResourceType } from './errors';
-import type { Kubectl } from './kubectl';
-import type { LabelSelector, LabelSelectorRequirement, List, Pod, Service, Workload } from './types';
+import { UnknownResourceType } from '../kube/errors';
+import { TARGET } from '../remedies';
+import { InvalidTarget, NoPods, NoSelector } from './errors';
+import type { Kubectl } from '../kube/kubectl';
+import type { LabelSelector, LabelSelectorRequirement, List, Pod, Service, Workload } from '../kube/types';
 
 export type WorkloadKind = 'deployment' | 'statefulset' | 'replicaset' | 'daemonset' | 'job';
 
@@ -63,16 +65,13 @@ const GROUP_OF: Partial<Record<Target['kind'], string>> = {
   job: 'batch',
 };
 
-export const TARGET_FORMS =
-  'pod/NAME (or just NAME), svc/NAME, deploy/NAME, sts/NAME, rs/NAME, ds/NAME, job/NAME, -l SELECTOR or -s SERVICE';
-
 export function parseTarget(input: TargetInput): Target {
   const given = [input.target, input.selector, input.service].filter((value) => value !== undefined);
   if (given.length === 0) {
-    throw new InvalidTarget('no target given', `name one: ${TARGET_FORMS}`);
+    throw new InvalidTarget('no target given', TARGET.none);
   }
   if (given.length > 1) {
-    throw new InvalidTarget('give only one of TARGET, -l/--selector and -s/--service', `one of: ${TARGET_FORMS}`);
+    throw new InvalidTarget('give only one of TARGET, -l/--selector and -s/--service', TARGET.several);
   }
   if (input.selector !== undefined) return parseSelectorTarget(input.selector);
   if (input.service !== undefined) return { kind: 'service', name: checkedName(input.service, 'service') };
@@ -81,7 +80,7 @@ export function parseTarget(input: TargetInput): Target {
 
 function parseSelectorTarget(selector: string): Target {
   const trimmed = selector.trim();
-  if (!trimmed) throw new InvalidTarget('empty label selector', 'e.g. -l app=web');
+  if (!trimmed) throw new InvalidTarget('empty label selector', TARGET.emptySelector);
   return { kind: 'selector', selector: trimmed };
 }
 
@@ -102,15 +101,17 @@ function kindOfType(type: string): Exclude<Target['kind'], 'selector'> {
     throw new UnknownResourceType(
       type,
       `kubectl wand doesn't have a resource type "${type}"`,
-      `target one of: ${TARGET_FORMS}`,
+      TARGET.unknownType,
+      undefined,
+      'usage',
     );
   }
   return kind;
 }
 
 function checkedName(name: string, what: string): string {
-  if (!name) throw new InvalidTarget(`missing name after "${what}/"`, `e.g. ${what}/my-app`);
-  if (name.includes('/')) throw new InvalidTarget(`invalid ${what} name "${name}"`, `one of: ${TARGET_FORMS}`);
+  if (!name) throw new InvalidTarget(`missing name after "${what}/"`, TARGET.missingName(what));
+  if (name.includes('/')) throw new InvalidTarget(`invalid ${what} name "${name}"`, TARGET.invalidName);
   return name;
 }
 

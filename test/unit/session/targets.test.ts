@@ -1,4 +1,5 @@
-import { InvalidTarget, NoPods, NoSelector, NotFound, UnknownResourceType } from '../../../src/kube/errors';
+import { NotFound, UnknownResourceType } from '../../../src/kube/errors';
+import { InvalidTarget, NoPods, NoSelector } from '../../../src/session/errors';
 import { createKubectl } from '../../../src/kube/kubectl';
 import {
   Target,
@@ -7,9 +8,9 @@ import {
   parseTarget,
   resolvePods,
   serviceSelector,
-} from '../../../src/kube/targets';
+} from '../../../src/session/targets';
 import type { Pod, Service } from '../../../src/kube/types';
-import { FakeKubectl, fakeKubectl, json } from './fake-kubectl';
+import { FakeKubectl, fakeKubectl, json } from '../kube/fake-kubectl';
 
 describe('parseTarget', () => {
   it.each<[string, Target]>([

@@ -1,5 +1,5 @@
 /** The `-o json` document of `kubectl wand pods` (documented in the README). */
-import type { PodProcesses } from '../kube/discover';
+import type { PodProcesses } from '../session/discover';
 import type { Pod } from '../kube/types';
 import type { ClassifiedProcess } from '../select/roles';
 import { podColumns } from '../select/pod-status';

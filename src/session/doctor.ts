@@ -25,10 +25,11 @@ import {
   Timeout,
   Unauthorized,
   Unreachable,
-} from './errors';
-import type { Kubectl } from './kubectl';
+} from '../kube/errors';
+import type { Kubectl } from '../kube/kubectl';
+import { AGENT, TARGET } from '../remedies';
 import { resolvePods, type Target } from './targets';
-import type { Pod } from './types';
+import type { Pod } from '../kube/types';
 
 export interface DoctorInput {
   kubectl: Kubectl;
@@ -59,7 +60,7 @@ function firstLine(text: string): string {
 }
 
 export function problemOf(error: KubeError): Problem {
-  return { message: firstLine(error.message), remedy: error.remedy || 'run it again with -v 6 (kubectl calls) or WAND_DEBUG=1' };
+  return { message: firstLine(error.message), remedy: error.remedy || AGENT.unknown };
 }
 
 /** Errors that mean kubectl could not talk to the cluster at all (rather than about the target). */
@@ -98,7 +99,7 @@ async function podFacts(input: DoctorInput, pod: Pod): Promise<PodFacts> {
   const base = emptyFacts(pod, listed.container);
   if (listed.error || !listed.container) {
     const error = listed.error;
-    const problem = error ? problemOf(error) : { message: listed.containerNote, remedy: 'choose the container with -c NAME' };
+    const problem = error ? problemOf(error) : { message: listed.containerNote, remedy: TARGET.chooseContainer };
     return { ...base, listing: { problem, forbidden: error instanceof Forbidden } };
   }
   const choice = doctorCandidates(listed.processes, listed.container, input.pid);
@@ -132,7 +133,7 @@ export class PodNotInTarget extends KubeError {
   constructor(pod: string, target: string, pods: readonly Pod[]) {
     super(
       `no pod named ${pod} among the pods of ${target}`,
-      pods.length ? `choose one of: ${pods.map((p) => p.metadata.name).join(', ')}` : `check with: kubectl get pods`,
+      TARGET.podNotInTarget(pods.map((p) => p.metadata.name)),
     );
   }
 }

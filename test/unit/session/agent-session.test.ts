@@ -3,11 +3,12 @@ import { mkdirSync, symlinkSync } from 'fs';
 import * as path from 'path';
 import { createInterface } from 'readline';
 import { SESSION_BOOTSTRAP, type SessionEvent } from '../../../src/agent/contract';
-import { loadAgentSource } from '../../../src/kube/agent-runner';
-import { AgentSessionEnded, openAgentSession, type AgentSession, type WatchChange } from '../../../src/kube/agent-session';
-import { AgentError, Forbidden, NoPython, PodNotRunning, Timeout } from '../../../src/kube/errors';
+import { loadAgentSource } from '../../../src/session/agent-runner';
+import { AgentSessionEnded, openAgentSession, type AgentSession, type WatchChange } from '../../../src/session/agent-session';
+import { Forbidden, PodNotRunning, Timeout } from '../../../src/kube/errors';
+import { AgentError, NoPython } from '../../../src/session/errors';
 import { createKubectl, type Kubectl } from '../../../src/kube/kubectl';
-import { FakeKubectl, FakeRule, fakeKubectl } from './fake-kubectl';
+import { FakeKubectl, FakeRule, fakeKubectl } from '../kube/fake-kubectl';
 
 // The real agent.py, run on this machine by the fake kubectl's runLocal rule (host Python is
 // enough for list and watch; injection needs 3.14 and is covered by test/unit/agent).

@@ -8,10 +8,11 @@ import {
   isMissingInterpreter,
   loadAgentSource,
   runAgent,
-} from '../../../src/kube/agent-runner';
-import { AgentError, ContainerNotFound, Forbidden, NoPython, Timeout } from '../../../src/kube/errors';
+} from '../../../src/session/agent-runner';
+import { ContainerNotFound, Forbidden, Timeout } from '../../../src/kube/errors';
+import { AgentError, NoPython } from '../../../src/session/errors';
 import { createKubectl } from '../../../src/kube/kubectl';
-import { FakeKubectl, FakeRule, fakeKubectl } from './fake-kubectl';
+import { FakeKubectl, FakeRule, fakeKubectl } from '../kube/fake-kubectl';
 
 const TARGET = { namespace: 'shop', pod: 'web-1', container: 'app', containers: ['app', 'sidecar'] };
 const LIST: ListRequest = { op: 'list' };

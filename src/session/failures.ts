@@ -1,58 +1,50 @@
 /**
- * Agent errors of exec and stack as the user sees them: one line (the agent's first line; its Python
- * traceback, if any, is dropped) and a remedy that names the pod and process at hand (debug's
- * generic remedies are in agent-errors.ts).
+ * Agent errors as the user sees them: the agent reports what went wrong inside the pod as a code
+ * and a message; this adds what the user can do about it. debug gets generic remedies and a
+ * timed-out injection's main-thread stack; exec and stack get one line (the agent's first line; its
+ * Python traceback, if any, is dropped) and a remedy that names the pod and process at hand.
  */
-import { AgentError } from '../kube/errors';
-import { remoteDebugRemedy, traceRemedy } from '../select/doctor';
-import { WandError } from './errors';
+import type { ThreadStack } from '../agent/contract';
+import { WandError } from '../errors';
+import { agentRemedy, INPUT, type ProcessAt } from '../remedies';
+import { AgentError } from './errors';
 
-export interface ProcessContext {
-  pod: string;
-  namespace: string;
-  container: string;
-  image: string | undefined;
-  pid: number;
+export function formatStack(threads: ThreadStack[]): string[] {
+  return threads.flatMap((t) => [
+    `Thread ${t.threadId}${t.isMain ? ' (main)' : ''}:`,
+    ...t.frames.map((f) => `    ${f.function} (${f.file}:${f.line})`),
+  ]);
 }
+
+/** An AgentError with its remedy; other errors pass through unchanged. */
+export function explainAgentError(error: unknown, pid?: number): unknown {
+  if (!(error instanceof AgentError)) return error;
+  if (error.code === 'timeout') {
+    const where = error.extra.blockedIn ? ` — its main thread is blocked in ${error.extra.blockedIn}` : '';
+    const stack = error.extra.threads?.length ? `\nmain thread stack (innermost first):\n${formatStack(error.extra.threads).join('\n')}` : '';
+    return new WandError(`PID ${pid ?? '?'} did not run Python code in time${where}${stack}`, agentRemedy('timeout', error.message), 'failure', error.code);
+  }
+  return new WandError(error.message, agentRemedy(error.code, error.message), 'failure', error.code);
+}
+
+export type ProcessContext = ProcessAt;
 
 const SYNTAX_PREFIX = 'the code does not compile, nothing was run:';
 
-export class AgentFailure extends WandError {}
+/** An agent error of exec or stack, explained (its `code` is the agent's). */
+export class AgentFailure extends WandError {
+  constructor(message: string, remedy: string, code: string) {
+    super(message, remedy, 'failure', code);
+  }
+}
 
 function firstLine(text: string): string {
   return text.split('\n')[0]!.trim();
 }
 
+/** The remedy exec and stack give: it names the pod and process at hand. */
 export function remedyFor(error: AgentError, t: ProcessContext): string {
-  const pod = `pod/${t.pod} -n ${t.namespace}`;
-  switch (error.code) {
-    case 'no-such-process':
-    case 'not-python':
-      return `list the processes with: kubectl wand pods ${pod} --with-pids`;
-    case 'python-too-old':
-      return `run the app on Python 3.14+; every check: kubectl wand doctor ${pod}`;
-    case 'remote-debug-disabled':
-      return remoteDebugRemedy(error.message);
-    case 'permission-denied':
-      return traceRemedy(error.message, t);
-    case 'no-writable-dir':
-      return 'mount an emptyDir at /tmp: volumes: [{name: tmp, emptyDir: {}}], volumeMounts: [{name: tmp, mountPath: /tmp}]';
-    case 'no-debugpy':
-      return 'install debugpy locally (python3 -m pip install debugpy) or add it to the image';
-    case 'timeout':
-      return (
-        'a process runs injected code only when its main thread runs Python code (nothing more will run later); ' +
-        `see where it waits with: kubectl wand stack ${pod} --pid ${t.pid}`
-      );
-    case 'injected-code-failed':
-      return /is not imported in the target process/.test(error.message)
-        ? "name a module the process has imported, e.g. --module __main__ (see: --code 'import sys; print(sorted(sys.modules))')"
-        : 'rerun with WAND_DEBUG=1 to see the details';
-    case 'version-mismatch':
-      return `the helper interpreter does not match the target's; check with: kubectl wand doctor ${pod}`;
-    default:
-      return 'this looks like a bug in kubectl-wand: rerun with WAND_DEBUG=1 and report the output';
-  }
+  return agentRemedy(error.code, error.message, t);
 }
 
 export interface SyntaxErrorInfo {
@@ -91,7 +83,8 @@ export function syntaxErrorFailure(info: SyntaxErrorInfo, code: string, sourceNa
   const kind = info.kind === 'SyntaxError' ? '' : ` (${info.kind})`;
   return new AgentFailure(
     `syntax error in ${sourceName} at ${at}: ${info.message}${kind} — nothing was injected`,
-    offending ? `fix ${at}: ${offending.length > 80 ? `${offending.slice(0, 79)}…` : offending}` : 'fix the code and run it again',
+    INPUT.syntaxError(at, offending),
+    'syntax-error',
   );
 }
 
@@ -102,5 +95,5 @@ export function agentFailure(error: unknown, t: ProcessContext, code?: { text: s
     const syntax = parseSyntaxError(error.message, code.text);
     if (syntax) return syntaxErrorFailure(syntax, code.text, code.sourceName);
   }
-  return new AgentFailure(firstLine(error.message), remedyFor(error, t));
+  return new AgentFailure(firstLine(error.message), remedyFor(error, t), error.code);
 }

@@ -9,9 +9,9 @@
 import type { ListResult } from '../agent/contract';
 import { openAgentSession, type AgentSession } from './agent-session';
 import { DEFAULT_CONTAINER_ANNOTATION, containerNames } from './containers';
-import type { Kubectl } from './kubectl';
+import type { Kubectl } from '../kube/kubectl';
 import { RESOURCE, type Target } from './targets';
-import type { Pod } from './types';
+import type { Pod } from '../kube/types';
 
 export interface EarlySessionOptions {
   agentSource: string;

@@ -6,9 +6,11 @@ import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { assembleAgent } from '../agent/assemble';
 import type { AgentEvent, AgentRequest, AgentResult } from '../agent/contract';
-import { AgentError, KubeError, KubectlCall, NoPython, Timeout } from './errors';
-import type { Kubectl, KubectlExit, KubectlProcess } from './kubectl';
-import { collect, forEachLine } from './lines';
+import { KubeError, KubectlCall, Timeout } from '../kube/errors';
+import { AgentError, NoPython } from './errors';
+import { AGENT } from '../remedies';
+import type { Kubectl, KubectlExit, KubectlProcess } from '../kube/kubectl';
+import { collect, forEachLine } from '../kube/lines';
 
 export interface AgentTarget {
   namespace: string;
@@ -32,13 +34,12 @@ export interface RunAgentOptions {
 /** The result type that answers a request type. */
 export type ResultFor<R extends AgentRequest> = Extract<AgentResult, { op: R['op'] }>;
 
-const AGENT_TIMEOUT_REMEDY = 'the agent did not answer in time: retry, or check the pod with kubectl describe pod';
 
 /** Interpreters tried in order: a container may only have `python`. */
 export const INTERPRETERS = ['python3', 'python'] as const;
 type Interpreter = (typeof INTERPRETERS)[number];
 
-/** The assembled agent next to this module once built (build/src/kube → build/src/agent). */
+/** The assembled agent next to this module once built (build/src/session → build/src/agent). */
 export function agentSourcePath(): string {
   return path.join(__dirname, '../agent/agent.py');
 }
@@ -109,7 +110,7 @@ async function runOnce(
     const extra = { ...(stack ? { threads: stack } : {}), ...(blockedIn ? { blockedIn } : {}) };
     return { kind: 'failed', error: new AgentError(code, message, extra, call) };
   }
-  if (exit.timedOut) return { kind: 'failed', error: new Timeout(timeoutMs, call, AGENT_TIMEOUT_REMEDY) };
+  if (exit.timedOut) return { kind: 'failed', error: new Timeout(timeoutMs, call, AGENT.noAnswer) };
   if (exit.startError) return { kind: 'failed', error: exit.startError };
   if (isMissingInterpreter(interpreter, exit.exitCode, output.stderr, output.otherStdout, output.events)) {
     return { kind: 'no-interpreter', call };

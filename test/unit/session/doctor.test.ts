@@ -1,6 +1,6 @@
-import { canI } from '../../../src/kube/doctor';
+import { canI } from '../../../src/session/doctor';
 import { createKubectl } from '../../../src/kube/kubectl';
-import { fakeKubectl, type FakeKubectl } from './fake-kubectl';
+import { fakeKubectl, type FakeKubectl } from '../kube/fake-kubectl';
 
 describe('canI', () => {
   let fake: FakeKubectl;

@@ -3,8 +3,8 @@
  * cannot tell (`ask-agent`), then calls `choosePythonContainer` with what each container runs.
  */
 import type { ProcessRecord } from '../agent/contract';
-import { ContainerNotFound } from './errors';
-import type { Pod } from './types';
+import { ContainerNotFound } from '../kube/errors';
+import type { Pod } from '../kube/types';
 
 export const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
 

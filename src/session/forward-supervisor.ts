@@ -3,9 +3,9 @@
  * lives, it is restarted at once on the same local port; when the pod is gone, the owner is told
  * so it can move to the replacement. No polling: it reacts to the child's exit.
  */
-import { KubeError } from './errors';
-import type { Kubectl } from './kubectl';
-import { startPortForward, type PortForward, type PortForwardSpec } from './port-forward';
+import { KubeError } from '../kube/errors';
+import type { Kubectl } from '../kube/kubectl';
+import { startPortForward, type PortForward, type PortForwardSpec } from '../kube/port-forward';
 
 export interface SupervisorEvents {
   /** the forward was restored after a drop */

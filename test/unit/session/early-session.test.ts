@@ -1,10 +1,10 @@
 import { hostname } from 'os';
-import { loadAgentSource } from '../../../src/kube/agent-runner';
-import { EarlySession, expectedHostname, kubectlDefaultContainer, landedIn } from '../../../src/kube/early-session';
+import { loadAgentSource } from '../../../src/session/agent-runner';
+import { EarlySession, expectedHostname, kubectlDefaultContainer, landedIn } from '../../../src/session/early-session';
 import { createKubectl, type Kubectl } from '../../../src/kube/kubectl';
-import type { Target } from '../../../src/kube/targets';
+import type { Target } from '../../../src/session/targets';
 import type { Pod } from '../../../src/kube/types';
-import { FakeKubectl, FakeRule, fakeKubectl } from './fake-kubectl';
+import { FakeKubectl, FakeRule, fakeKubectl } from '../kube/fake-kubectl';
 
 function pod(name: string, extra: { hostname?: string; containers?: string[]; annotation?: string } = {}): Pod {
   return {

@@ -2,24 +2,27 @@
  * The debug session engine: one long-lived agent exec per pod lists, injects and then follows the
  * app (re-injecting a reloaded worker); one supervised port-forward per debugpy listener; moves to
  * the replacement pod when the pod is deleted. It never sees a flag and never prints: it reports
- * DebugEvents, and asks the caller to choose processes (so prompts stay in the CLI).
+ * DebugEvents, and asks the caller to choose processes (see ./debug for the whole command).
  */
-import path from 'node:path';
 import type { InjectResult, ProcessRecord } from '../agent/contract';
+import { WandError } from '../errors';
+import { TARGET } from '../remedies';
 import type { PodProcesses } from './discover';
 import { discoverPod, isLivePod } from './discover';
 import { chooseContainer } from './containers';
 import { findLocalDebugpy, zipDebugpy } from './debugpy-source';
-import { AgentError, KubeError, NoPods, NotFound } from './errors';
+import { KubeError, NotFound } from '../kube/errors';
+import { AgentError, NoPods } from './errors';
 import { ForwardSupervisor } from './forward-supervisor';
-import type { Kubectl } from './kubectl';
+import type { Kubectl } from '../kube/kubectl';
 import { openAgentSession, type AgentSession } from './agent-session';
 import type { EarlySession, OpenedSession } from './early-session';
-import type { Pod } from './types';
+import type { Pod } from '../kube/types';
 import { classifyProcesses, type ClassifiedProcess } from '../select/roles';
 import { followReload } from '../select/reload';
 import { choosePod } from '../select/choose';
 import { toPodSummary } from '../select/pod-status';
+import { remoteRootOf } from '../select/remote-root';
 
 export interface DebugTarget {
   pid: number;
@@ -339,16 +342,15 @@ export class DebugSession {
       })).filter((p) => p.metadata.uid !== old.metadata.uid);
       const choice = choosePod(pods.map(toPodSummary));
       if (!('error' in choice) && choice.chosen.ready) return pods.find((p) => p.metadata.name === choice.chosen.name) as Pod;
-      if (Date.now() > deadline || this.stopping) throw new KubeReplacementTimeout(old.metadata.name);
+      if (Date.now() > deadline || this.stopping) throw new ReplacementTimeout(old.metadata.name);
       await new Promise((resolve) => setTimeout(resolve, REPLACEMENT_POLL_MS));
     }
   }
 }
 
-class KubeReplacementTimeout extends Error {
-  readonly remedy = 'start the session again once a pod of the target is Running';
+class ReplacementTimeout extends WandError {
   constructor(pod: string) {
-    super(`pod ${pod} is gone and no replacement became ready within ${REPLACEMENT_TIMEOUT_MS / 1000} s`);
+    super(`pod ${pod} is gone and no replacement became ready within ${REPLACEMENT_TIMEOUT_MS / 1000} s`, TARGET.podGone);
   }
 }
 
@@ -360,20 +362,4 @@ function watchSet(targets: ClassifiedProcess[], processes: ClassifiedProcess[]):
     for (let p: ClassifiedProcess | undefined = t; p && !pids.has(p.pid); p = byPid.get(p.ppid)) pids.add(p.pid);
   }
   return [...pids];
-}
-
-/**
- * Where the code lives in the pod: the working directory. The main file is no guide when a server
- * launches the app (`python -m uvicorn` has uvicorn's own __main__ under site-packages), so it is
- * used only when the process runs from `/`.
- */
-export function remoteRootOf(result: InjectResult | undefined): string {
-  if (!result) return '/';
-  if (result.cwd && result.cwd !== '/') return result.cwd;
-  return result.mainFile ? path.posix.dirname(result.mainFile) : '/';
-}
-
-/** Breakpoints in site-packages are rejected under justMyCode: turn it off for installed apps. */
-export function justMyCodeFor(remoteRoot: string): boolean {
-  return !/\/(site|dist)-packages(\/|$)/.test(remoteRoot);
 }

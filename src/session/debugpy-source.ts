@@ -3,12 +3,13 @@
  * environment, else VS Code's bundled debugpy. Never downloaded. Zipped deterministically (fixed
  * timestamps, sorted entries) so the agent reuses an identical copy already in the pod.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
-import { WandError } from '../ui/errors';
+import { UsageError, WandError } from '../errors';
+import { INPUT } from '../remedies';
+import { runLocal } from '../kube/kubectl';
 
 export interface DebugpySource {
   /** directory that contains the `debugpy` package */
@@ -21,7 +22,7 @@ export class NoLocalDebugpy extends WandError {
   constructor(tried: string[]) {
     super(
       `the target's image has no debugpy, and no local copy was found (looked in: ${tried.join('; ')})`,
-      'install it locally (python3 -m pip install debugpy), or pass --debugpy-from DIR (a directory containing the debugpy package), or add debugpy to the image',
+      INPUT.noLocalDebugpy,
     );
   }
 }
@@ -39,10 +40,7 @@ function normaliseGiven(dir: string): string | null {
 
 function localPythonDebugpy(): Promise<string | null> {
   const code = 'import debugpy, os; print(os.path.dirname(os.path.dirname(debugpy.__file__)))';
-  const tryOne = (python: string) =>
-    new Promise<string | null>((resolve) => {
-      execFile(python, ['-c', code], { timeout: 5000 }, (err, stdout) => resolve(err ? null : stdout.trim() || null));
-    });
+  const tryOne = (python: string) => runLocal(python, ['-c', code], { timeoutMs: 5000 }).then((stdout) => stdout?.trim() || null);
   return tryOne('python3').then((found) => found ?? tryOne('python'));
 }
 
@@ -62,7 +60,7 @@ async function vscodeBundledDebugpy(home: string): Promise<string | null> {
 export async function findLocalDebugpy(given?: string): Promise<DebugpySource> {
   if (given !== undefined) {
     const parent = normaliseGiven(path.resolve(given));
-    if (!parent) throw new WandError(`--debugpy-from ${given}: no debugpy package there`, 'name a directory containing debugpy/__init__.py (e.g. a site-packages directory)');
+    if (!parent) throw new UsageError(`--debugpy-from ${given}: no debugpy package there`, INPUT.noDebugpyThere);
     return { parent, origin: `--debugpy-from ${given}` };
   }
   const local = await localPythonDebugpy();

@@ -14,9 +14,11 @@ import {
   type SessionResult,
 } from '../agent/contract';
 import { agentExecArgs, INTERPRETERS, isMissingInterpreter, parseEvent, type AgentTarget, type ResultFor } from './agent-runner';
-import { AgentError, KubeError, lastMeaningfulLine, NoPython, Timeout, type KubectlCall } from './errors';
-import type { Kubectl, KubectlExit, KubectlProcess } from './kubectl';
-import { collect, forEachLine } from './lines';
+import { KubeError, lastMeaningfulLine, Timeout, type KubectlCall } from '../kube/errors';
+import { AgentError, NoPython } from './errors';
+import { AGENT } from '../remedies';
+import type { Kubectl, KubectlExit, KubectlProcess } from '../kube/kubectl';
+import { collect, forEachLine } from '../kube/lines';
 
 /** An event of one request: progress (`started`, `waiting`), then its `result` or `error`. */
 export type RequestEvent = AgentEvent & { id: number };
@@ -74,7 +76,7 @@ export class AgentSessionEnded extends KubeError {
   ) {
     super(
       `the agent session in pod ${pod} ended: ${detail}`,
-      `the pod may have been deleted or restarted: check it with kubectl get pod ${pod} -n ${namespace}`,
+      AGENT.sessionEnded(pod, namespace),
       call,
     );
   }
@@ -84,7 +86,6 @@ const DEFAULT_START_TIMEOUT_MS = 30_000;
 const CLOSE_GRACE_MS = 2_000;
 /** stderr and stray stdout kept for error messages */
 const KEPT_OUTPUT_CHARS = 64 * 1024;
-const START_TIMEOUT_REMEDY = 'the agent did not start in time: check the pod with kubectl describe pod, or allow more time with --request-timeout';
 
 type Interpreter = (typeof INTERPRETERS)[number];
 
@@ -200,7 +201,7 @@ class Session implements AgentSession {
   private waitUntilReady(timeoutMs: number): Promise<StartOutcome> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        resolve({ kind: 'failed', error: new Timeout(timeoutMs, this.call(null), START_TIMEOUT_REMEDY) });
+        resolve({ kind: 'failed', error: new Timeout(timeoutMs, this.call(null), AGENT.noStart) });
         // nothing to end gracefully: the agent never started
         this.closing = true;
         this.proc.kill();
