@@ -8,6 +8,7 @@ import path from 'node:path';
 import { ObjectStore } from './api/store';
 import { startApiServer, type ApiHooks, type ApiServer } from './api/server';
 import { Controller } from './controller';
+import { EphemeralKubelet } from './ephemeral-kubelet';
 import { imageRoot } from './images/images';
 import { loadManifests } from './manifests';
 import { serveExec } from './protocol/exec';
@@ -53,6 +54,7 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
   const store = new ObjectStore();
   const runtime = createNamespaceRuntime({ stateDir: path.join(stateDir, 'pods'), ptraceScope: options.ptraceScope });
   const controller = new Controller(store, runtime, { stateDir, imageRoot });
+  const ephemeral = new EphemeralKubelet(store, runtime, { stateDir, imageRoot });
   const hooks: ApiHooks = {};
   let api: ApiServer;
   try {
@@ -100,6 +102,7 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
       return path.join(stateDir, 'volumes', found.metadata.uid, volume);
     },
     async stop() {
+      ephemeral.stop();
       await api.close();
       await runtime.shutdown();
     },

@@ -5,7 +5,12 @@
  */
 import { execFile } from 'node:child_process';
 
-export const REMOTE_EXEC_PROBE = ['python3', '-c', "import sys; sys.remote_exec(1, '/dev/null'); print('remote_exec: sent')"];
+/**
+ * Reads a line of stdin first (the probe sends one): through `debug -i` that waits until kubectl's
+ * attach has connected, since output written before it is lost (containerd does not replay it
+ * either); through `exec` without -i stdin is empty.
+ */
+export const REMOTE_EXEC_PROBE = ['python3', '-c', "import sys; sys.stdin.readline(); sys.remote_exec(1, '/dev/null'); print('remote_exec: sent')"];
 
 export type ProbeVerdict = 'allowed' | 'PermissionError' | 'other';
 
@@ -22,7 +27,7 @@ export interface ProbeResult {
  */
 export function probeRemoteExec(kubeconfig: string, kubectlArgs: string[], kubectl = 'kubectl'): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    execFile(kubectl, [...kubectlArgs, '--', ...REMOTE_EXEC_PROBE], { env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 60_000 },
+    const child = execFile(kubectl, [...kubectlArgs, '--', ...REMOTE_EXEC_PROBE], { env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 60_000 },
       (err, stdout, stderr) => {
         const output = `${stdout}${stderr}`;
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
@@ -31,5 +36,6 @@ export function probeRemoteExec(kubeconfig: string, kubectlArgs: string[], kubec
           : /PermissionError: \[Errno 1\] Operation not permitted/.test(output) ? 'PermissionError' : 'other';
         resolve({ verdict, code, output });
       });
+    child.stdin?.end('\n');
   });
 }

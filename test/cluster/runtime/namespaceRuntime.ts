@@ -27,9 +27,12 @@ import {
   writePodIdentity,
 } from './rootfs';
 import { dialThroughForwarder, FORWARDER_SOURCE } from './forwarder';
+import { AttachableStdio } from './attach';
+import { pidNamespaceFor } from './ephemeral';
 import { enterContainerHelper } from './native';
 import { enterContainerArgs, runAsNonRootError, type PtraceScope } from './security';
 import type {
+  AttachRequest,
   ContainerSpec,
   ContainerState,
   ContainerStatusUpdate,
@@ -67,6 +70,8 @@ interface ContainerRun {
   exited: Promise<ExitInfo> | null;
   starting: Promise<void> | null;
   backoff: NodeJS.Timeout | null;
+  /** piped stdio of an attachable (ephemeral) container while it runs */
+  stdio: AttachableStdio | null;
 }
 
 interface ExecRun {
@@ -202,6 +207,24 @@ class NamespaceRuntime implements PodRuntime {
     return pod.stopping;
   }
 
+  async startEphemeralContainer(podUid: string, spec: ContainerSpec): Promise<void> {
+    assertSafeName('container name', spec.name);
+    assertOverlaySafe(spec.imageRoot);
+    const pod = this.pods.get(podUid);
+    if (!pod || pod.stopping) throw new Error(`pod ${podUid} is not running`);
+    if (pod.containers.has(spec.name)) throw new Error(`container ${spec.name} already exists in pod ${pod.spec.name}`);
+    const run = newContainerRun({ ...spec, ephemeral: spec.ephemeral ?? { stdin: false, stdinOnce: false } });
+    pod.containers.set(spec.name, run);
+    await this.startContainer(pod, run);
+  }
+
+  async attach(req: AttachRequest, streams: ExecStreams, signal: AbortSignal): Promise<ExecOutcome> {
+    const run = this.pods.get(req.podUid)?.containers.get(req.container);
+    if (!run?.hostPid) return { error: `container not found ("${req.container}")` };
+    if (!run.stdio) return { error: `attach is only supported for ephemeral containers in this test cluster ("${req.container}")` };
+    return run.stdio.attach(streams, signal);
+  }
+
   async exec(req: ExecRequest, streams: ExecStreams, signal: AbortSignal): Promise<ExecOutcome> {
     const pod = this.pods.get(req.podUid);
     const run = pod?.containers.get(req.container);
@@ -216,8 +239,9 @@ class NamespaceRuntime implements PodRuntime {
 
     const proc = spawn(
       this.tools.setpriv,
-      ['--pdeathsig', 'KILL', this.tools.nsenter, '-t', String(run.hostPid), '-p', '-m', '-n', '-i', '-u', '--',
-        ...enterContainerArgs(this.helper, spec, { root: `/proc/${run.hostPid}/root`, workingDir, ptraceScope: this.ptraceScope, yamaView: false }),
+      // the helper joins the mount namespace itself: inside it, the host's files (the helper) are out of reach
+      ['--pdeathsig', 'KILL', this.tools.nsenter, '-t', String(run.hostPid), '-p', '-n', '-i', '-u', '--',
+        ...enterContainerArgs(this.helper, spec, { root: { joinProcess: run.hostPid }, workingDir, ptraceScope: this.ptraceScope, yamaView: false }),
         ...req.command],
       { stdio: [streams.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: spec.env },
     );
@@ -371,18 +395,20 @@ class NamespaceRuntime implements PodRuntime {
     await this.runInPod(pod, ['-m'], [this.tools.mount, '--all', '--fstab', fstab]);
     if (pod.stopping) return;
 
-    const shared = pod.spec.shareProcessNamespace;
-    const log = fs.openSync(this.logPath(pod.spec.uid, spec.name), 'a');
+    const target = spec.ephemeral?.targetContainer;
+    const pidns = pidNamespaceFor(spec, pod.spec.shareProcessNamespace, target ? pod.containers.get(target)?.hostPid ?? null : null);
+    const logPath = this.logPath(pod.spec.uid, spec.name);
+    const log = spec.ephemeral ? null : fs.openSync(logPath, 'a');
     const proc = spawn(
       this.tools.setpriv,
-      ['--pdeathsig', 'KILL', this.tools.nsenter, '-t', String(pod.nsPid), '-n', '-u', '-i', '-m', ...(shared ? ['-p'] : []),
-        '--', this.tools.unshare, '--mount', '--propagation', 'private', ...(shared ? [] : ['--pid', '--kill-child']),
-        `--mount-proc=${root}/proc`, '--',
-        ...enterContainerArgs(this.helper, spec, { root, workingDir: spec.workingDir || '/', ptraceScope: this.ptraceScope, yamaView: true }),
+      ['--pdeathsig', 'KILL', this.tools.nsenter, '-t', String(pod.nsPid), '-n', '-u', '-i', '-m', ...pidns.nsenter,
+        '--', this.tools.unshare, '--mount', '--propagation', 'private', ...pidns.unshare, `--mount-proc=${root}/proc`, '--',
+        ...enterContainerArgs(this.helper, spec, { root: { moveRoot: root }, workingDir: spec.workingDir || '/', ptraceScope: this.ptraceScope, yamaView: true }),
         ...spec.argv],
-      { stdio: ['ignore', log, log], env: spec.env },
+      { stdio: log === null ? ['pipe', 'pipe', 'pipe'] : ['ignore', log, log], env: spec.env },
     );
-    fs.closeSync(log);
+    if (log !== null) fs.closeSync(log);
+    else run.stdio = new AttachableStdio(proc, logPath, spec.ephemeral?.stdinOnce ?? false);
     const startedAt = new Date();
     run.launcher = proc;
     run.exited = exitOf(proc);
@@ -422,11 +448,12 @@ class NamespaceRuntime implements PodRuntime {
   private onContainerExit(pod: Pod, run: ContainerRun, info: ExitInfo, startedAt: Date, attemptDir: string): void {
     run.launcher = null;
     run.hostPid = null;
+    run.stdio = null;
     const finishedAt = new Date();
     const exitCode = exitCodeOf(info);
     this.report(pod, run, { state: 'terminated', exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt });
     this.track(pod, this.removeAttempt(pod, attemptDir));
-    if (pod.stopping) return;
+    if (pod.stopping || run.spec.ephemeral) return; // the kubelet never restarts ephemeral containers
     this.scheduleRestart(pod, run, finishedAt.getTime() - startedAt.getTime() < QUICK_EXIT_MS);
   }
 
@@ -490,7 +517,7 @@ class NamespaceRuntime implements PodRuntime {
 }
 
 function newContainerRun(spec: ContainerSpec): ContainerRun {
-  return { spec, restartCount: 0, quickExits: 0, hostPid: null, launcher: null, exited: null, starting: null, backoff: null };
+  return { spec, restartCount: 0, quickExits: 0, hostPid: null, launcher: null, exited: null, starting: null, backoff: null, stdio: null };
 }
 
 export function createNamespaceRuntime(options: NamespaceRuntimeOptions): PodRuntime {

@@ -124,18 +124,27 @@ export interface ProcessIdentity {
 }
 
 /**
- * The arguments of the enter-container helper that start one process of a container: its root
- * (the container's root for its command, /proc/PID/root for an exec), user, capabilities,
- * no_new_privs and the node's ptrace policy.
+ * How the helper enters the container's root (native/enter-container.c): a container's start moves
+ * it to its fresh mount namespace's root, as runc's pivot_root does; an exec joins the mount
+ * namespace of the container's process (/proc/PID/ns/mnt) with its root (/proc/PID/root).
+ */
+export type RootEntry = { moveRoot: string } | { joinProcess: number };
+
+/**
+ * The arguments of the enter-container helper that start one process of a container: its root,
+ * user, capabilities, no_new_privs and the node's ptrace policy.
  */
 export function enterContainerArgs(
   helper: string,
   proc: ProcessIdentity,
-  where: { root: string; workingDir: string; ptraceScope: PtraceScope; yamaView: boolean },
+  where: { root: RootEntry; workingDir: string; ptraceScope: PtraceScope; yamaView: boolean },
 ): string[] {
   const sc = proc.securityContext ?? {};
+  const root = 'moveRoot' in where.root
+    ? ['--root', where.root.moveRoot, '--move-root']
+    : ['--root', `/proc/${where.root.joinProcess}/root`, '--mount-ns', `/proc/${where.root.joinProcess}/ns/mnt`];
   return [
-    helper, '--root', where.root, '--wd', where.workingDir, '--uid', String(proc.uid), '--gid', String(proc.gid),
+    helper, ...root, '--wd', where.workingDir, '--uid', String(proc.uid), '--gid', String(proc.gid),
     '--caps', capabilitySet(sc).toString(16), '--ptrace-scope', String(where.ptraceScope),
     ...(sc.allowPrivilegeEscalation === false ? ['--no-new-privs'] : []),
     ...(where.yamaView ? ['--yama-view'] : []),

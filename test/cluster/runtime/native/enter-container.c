@@ -1,12 +1,26 @@
 /*
  * enter-container: the last step before a container's command (or a command exec'd into it) runs,
  * done as runc's init does it (libcontainer/init_linux.go: finalizeNamespace, setupUser,
- * capabilities): chroot into the container's root, switch to its user, leave the process with the
+ * capabilities): enter the container's root, switch to its user, leave the process with the
  * container's capability set, then exec. The test cluster's launchers (util-linux unshare/nsenter)
  * create the namespaces as root with every capability; this runs last, in those namespaces.
  *
- *   enter-container --root DIR --wd DIR --uid N --gid N --caps HEX [--no-new-privs]
- *                   [--ptrace-scope N] [--yama-view] -- COMMAND [ARG...]
+ *   enter-container --root DIR --wd DIR --uid N --gid N --caps HEX [--move-root | --mount-ns FILE]
+ *                   [--no-new-privs] [--ptrace-scope N] [--yama-view] -- COMMAND [ARG...]
+ *
+ * --move-root (a container's start, in its own fresh mount namespace): ROOT becomes the root mount
+ * of the mount namespace, as runc's pivot_root makes it (libcontainer/rootfs_linux.go pivotRoot;
+ * done here as util-linux switch_root does: chdir ROOT, mount --move ROOT /, chroot .). Without it
+ * the overlay stays mounted at its host path and the kernel names the container's files by that
+ * path in /proc/PID/maps, where another container (an ephemeral debugger running sys.remote_exec)
+ * looks them up.
+ *
+ * --mount-ns FILE (an exec): join that mount namespace (/proc/PID/ns/mnt of the container's
+ * process) and take ROOT (/proc/PID/root), opened before, as root, as `nsenter -m -r` does. The
+ * helper joins it itself because this program lives on the host, out of reach from inside the
+ * container's mount namespace, whose root is the container's.
+ *
+ * With neither: a plain chroot into ROOT.
  *
  * Capabilities (containerd/runc since containerd 1.6.2): bounding = permitted = effective = the
  * set, inheritable and ambient empty. For uid 0 the set survives execve; for any other uid execve
@@ -22,7 +36,7 @@
  * descendants (here refused too), and opening /proc/PID/mem (a path seccomp cannot see) stays allowed.
  *
  * --yama-view: shows /proc/sys/kernel/yama/ptrace_scope in the container's /proc (this kernel has
- * no /proc/sys/kernel/yama): a read-only tmpfs over ROOT/proc/sys/kernel that holds yama/ptrace_scope
+ * no /proc/sys/kernel/yama): a read-only tmpfs over the container's /proc/sys/kernel that holds yama/ptrace_scope
  * and, bind-mounted back, every real entry of the directory.
  */
 #define _GNU_SOURCE
@@ -30,6 +44,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <sched.h>
 #include <grp.h>
 #include <limits.h>
 #include <linux/audit.h>
@@ -54,11 +69,11 @@
 #define CAP_SYS_PTRACE_BIT 19
 
 struct options {
-	const char *root, *wd;
+	const char *root, *wd, *mount_ns;
 	uid_t uid;
 	gid_t gid;
 	uint64_t caps;
-	int no_new_privs, ptrace_scope, yama_view;
+	int move_root, no_new_privs, ptrace_scope, yama_view;
 	char **argv;
 };
 
@@ -71,7 +86,7 @@ static void die(const char *what)
 static void usage(void)
 {
 	fprintf(stderr, "usage: enter-container --root DIR --wd DIR --uid N --gid N --caps HEX "
-			"[--no-new-privs] [--ptrace-scope N] [--yama-view] -- COMMAND [ARG...]\n");
+			"[--move-root | --mount-ns FILE] [--no-new-privs] [--ptrace-scope N] [--yama-view] -- COMMAND [ARG...]\n");
 	exit(127);
 }
 
@@ -81,11 +96,13 @@ static struct options parse(int argc, char **argv)
 	int i = 1;
 	for (; i < argc && strcmp(argv[i], "--"); i++) {
 		const char *flag = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(flag, "--no-new-privs")) o.no_new_privs = 1;
+		if (!strcmp(flag, "--move-root")) o.move_root = 1;
+		else if (!strcmp(flag, "--no-new-privs")) o.no_new_privs = 1;
 		else if (!strcmp(flag, "--yama-view")) o.yama_view = 1;
 		else if (!value) usage();
 		else if (!strcmp(flag, "--root")) o.root = value, i++;
 		else if (!strcmp(flag, "--wd")) o.wd = value, i++;
+		else if (!strcmp(flag, "--mount-ns")) o.mount_ns = value, i++;
 		else if (!strcmp(flag, "--uid")) o.uid = strtoul(value, NULL, 10), i++;
 		else if (!strcmp(flag, "--gid")) o.gid = strtoul(value, NULL, 10), i++;
 		else if (!strcmp(flag, "--caps")) o.caps = strtoull(value, NULL, 16), i++;
@@ -116,10 +133,11 @@ static void write_file(const char *path, const char *text, mode_t mode)
 	if (fd < 0 || write(fd, text, strlen(text)) < 0 || close(fd) < 0) die(path);
 }
 
-static void yama_view(const char *root, int scope)
+/* runs inside the container's root (after enter_root), before the capabilities go */
+static void yama_view(int scope)
 {
-	char dir[PATH_MAX], path[PATH_MAX], source[PATH_MAX];
-	pathf(dir, "%s/proc/sys/kernel", root);
+	char path[PATH_MAX], source[PATH_MAX];
+	const char *dir = "/proc/sys/kernel";
 	int real = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	DIR *listing = opendir(dir);
 	if (real < 0 || !listing) die(dir);
@@ -172,6 +190,23 @@ static void ptrace_policy(int scope)
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) die("seccomp");
 }
 
+static void enter_root(const struct options *o)
+{
+	if (o->mount_ns) {
+		int root = open(o->root, O_PATH | O_DIRECTORY | O_CLOEXEC), ns = open(o->mount_ns, O_RDONLY | O_CLOEXEC);
+		if (root < 0 || ns < 0) die("open root and mount namespace");
+		if (setns(ns, CLONE_NEWNS)) die("join mount namespace");
+		if (fchdir(root) || chroot(".")) die("chroot");
+		close(root);
+		close(ns);
+	} else if (o->move_root) {
+		if (chdir(o->root)) die("chdir to root");
+		if (mount(o->root, "/", NULL, MS_MOVE, NULL)) die("move root mount");
+		if (chroot(".")) die("chroot");
+	} else if (chroot(o->root)) die("chroot");
+	if (chdir("/")) die("chdir /");
+}
+
 static void set_capabilities(const struct options *o)
 {
 	for (int cap = 0; cap < 64; cap++)
@@ -194,8 +229,8 @@ static void set_capabilities(const struct options *o)
 int main(int argc, char **argv)
 {
 	struct options o = parse(argc, argv);
-	if (o.yama_view) yama_view(o.root, o.ptrace_scope);
-	if (chroot(o.root)) die("chroot");
+	enter_root(&o);
+	if (o.yama_view) yama_view(o.ptrace_scope);
 	if (chdir(o.wd)) die("chdir to working directory");
 	int traces_freely = o.uid == 0 && (o.caps & (1ULL << CAP_SYS_PTRACE_BIT));
 	if (o.ptrace_scope == 3 || (o.ptrace_scope > 0 && !traces_freely)) ptrace_policy(o.ptrace_scope);
