@@ -105,6 +105,7 @@ describe('API server with the real kubectl', () => {
 
   const runtime: ApiRuntime = {
     exec: async (req) => (runtimeCalls.push(req), { exitCode: 0 }),
+    attach: async (req) => (runtimeCalls.push(req), { exitCode: 0 }),
     dialPort: async (uid, port) => (runtimeCalls.push({ uid, port }), new PassThrough()),
     logPath: (uid, container) => join(dir, `${uid}-${container}.log`),
     usage: async () => ({ app: { cpuNanoCores: 5_000_000, memoryBytes: 20 * 1024 * 1024 }, sidecar: { cpuNanoCores: 1_000_000, memoryBytes: 4 * 1024 * 1024 } }),
@@ -325,7 +326,7 @@ describe('an old client', () => {
     const store = new ObjectStore();
     store.create(pod('default', 'hello', { app: 'hello' }, {}));
     const unused = () => Promise.reject(new Error('unused'));
-    const runtime: ApiRuntime = { exec: unused, dialPort: unused, logPath: () => '/nonexistent', usage: unused };
+    const runtime: ApiRuntime = { exec: unused, attach: unused, dialPort: unused, logPath: () => '/nonexistent', usage: unused };
     server = await startApiServer({ stateDir: dir, store, runtime, upgrades: stubUpgrades([]), serverMinor: 27 });
   });
 

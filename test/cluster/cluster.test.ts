@@ -29,7 +29,9 @@ function processesUnder(dir: string): number[] {
     .filter((p) => /^\d+$/.test(p))
     .filter((p) => {
       try {
-        return [readlinkSync(`/proc/${p}/root`), readlinkSync(`/proc/${p}/cwd`)].some((l) => l.startsWith(dir));
+        // a container's root is its mount namespace's root ("/" from here): its mounts name the dir
+        return [readlinkSync(`/proc/${p}/root`), readlinkSync(`/proc/${p}/cwd`)].some((l) => l.startsWith(dir)) ||
+          readFileSync(`/proc/${p}/mountinfo`, 'utf8').includes(dir);
       } catch {
         return false;
       }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { ObjectStore } from './api/store';
 import { startApiServer, type ApiHooks, type ApiServer } from './api/server';
 import { Controller } from './controller';
+import { EphemeralKubelet } from './ephemeral-kubelet';
 import { imageRoot } from './images/images';
 import { loadManifests } from './manifests';
 import { serveExec } from './protocol/exec';
@@ -15,6 +16,7 @@ import { servePortForward } from './protocol/portforward';
 import { createNamespaceRuntime } from './runtime';
 import type { Pod } from './api/objects';
 import type { PodRuntime } from './runtime/types';
+import type { PtraceScope } from './runtime/security';
 
 export interface ClusterOptions {
   stateDir: string;
@@ -22,6 +24,8 @@ export interface ClusterOptions {
   manifests?: string[];
   /** the server's reported minor version (picks the kubectl client version) */
   serverMinor?: number;
+  /** the node's kernel.yama.ptrace_scope, 0–3 (default 0): see runtime/security.ts */
+  ptraceScope?: PtraceScope;
 }
 
 export interface TestCluster {
@@ -48,8 +52,9 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
   const stateDir = path.resolve(options.stateDir);
   await fs.mkdir(stateDir, { recursive: true });
   const store = new ObjectStore();
-  const runtime = createNamespaceRuntime({ stateDir: path.join(stateDir, 'pods') });
+  const runtime = createNamespaceRuntime({ stateDir: path.join(stateDir, 'pods'), ptraceScope: options.ptraceScope });
   const controller = new Controller(store, runtime, { stateDir, imageRoot });
+  const ephemeral = new EphemeralKubelet(store, runtime, { stateDir, imageRoot });
   const hooks: ApiHooks = {};
   let api: ApiServer;
   try {
@@ -97,6 +102,7 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
       return path.join(stateDir, 'volumes', found.metadata.uid, volume);
     },
     async stop() {
+      ephemeral.stop();
       await api.close();
       await runtime.shutdown();
     },

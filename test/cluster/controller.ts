@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { ManifestObject } from './manifests';
 import type { ContainerStatus, Deployment, KubeObject, NewObject, Pod, Service } from './api/objects';
 import type { ObjectStore } from './api/store';
+import { enforcePodSecurity } from './api/pod-security';
 import { podSpecForRuntime } from './podspec';
 import type { ContainerState, ContainerStatusUpdate, PodRuntime } from './runtime/types';
 
@@ -33,7 +34,7 @@ function toContainerStateDetail(state: ContainerState): ContainerStatus['state']
     case 'running':
       return { running: { startedAt: state.startedAt.toISOString() } };
     case 'waiting':
-      return { waiting: { reason: state.reason } };
+      return { waiting: { reason: state.reason, ...(state.message ? { message: state.message } : {}) } };
     case 'terminated':
       return {
         terminated: {
@@ -50,6 +51,8 @@ export class Controller {
   private nextIp = 2;
   private nextClusterIp = 10;
   private readonly starting = new Set<Promise<void>>();
+  /** deployment uid → spec.replicas last reconciled */
+  private readonly replicasSeen = new Map<string, number>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -57,6 +60,15 @@ export class Controller {
     private readonly options: ControllerOptions,
   ) {
     store.onDeletePod = (pod, grace) => this.deletePod(pod, grace);
+    // `kubectl scale` changes spec.replicas through deployments/scale; reconcile after the commit,
+    // only when replicas changed (status updates must not retry a refused pod in a tight loop)
+    store.subscribe((event) => {
+      if (event.object.kind !== 'Deployment' || event.type !== 'modified') return;
+      const { namespace, name, uid } = event.object.metadata;
+      if (this.replicasSeen.get(uid) === event.object.spec.replicas) return;
+      this.replicasSeen.set(uid, event.object.spec.replicas);
+      setImmediate(() => this.reconcileDeployment(namespace, name));
+    });
     this.ensureNamespace('default');
     this.ensureNamespace('kube-system');
   }
@@ -76,27 +88,33 @@ export class Controller {
     const namespace = manifest.metadata.namespace ?? 'default';
     switch (object.kind) {
       case 'Namespace':
-        this.ensureNamespace(manifest.metadata.name);
+        this.ensureNamespace(manifest.metadata.name, manifest.metadata.labels);
         return;
       case 'Service':
         this.store.create<Service>({ ...(object as NewObject<Service>), metadata: { ...object.metadata, namespace } , spec: this.serviceSpec(object as NewObject<Service>) });
         return;
       case 'Deployment': {
         const deploy = this.store.create<Deployment>({ ...(object as NewObject<Deployment>), metadata: { ...object.metadata, namespace } });
+        this.replicasSeen.set(deploy.metadata.uid, deploy.spec.replicas);
         for (let i = 0; i < deploy.spec.replicas; i++) this.createDeploymentPod(deploy);
         return;
       }
-      case 'Pod':
-        this.startPod(this.store.create<Pod>(this.newPod(object as NewObject<Pod>, namespace)));
+      case 'Pod': {
+        const pod = this.newPod(object as NewObject<Pod>, namespace);
+        // as `kubectl apply` of a Pod meets admission: the refusal is an error of the apply
+        enforcePodSecurity(this.store.get('Namespace', undefined, namespace)?.metadata.labels, pod.metadata.name, pod.spec);
+        this.startPod(this.store.create<Pod>(pod));
         return;
+      }
       default:
         this.store.create({ ...object, metadata: { ...object.metadata, namespace } });
     }
   }
 
-  private ensureNamespace(name: string): void {
+  private ensureNamespace(name: string, labels?: Record<string, string>): void {
     if (this.store.get('Namespace', undefined, name)) return;
-    this.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name }, status: { phase: 'Active' } });
+    const allLabels = { ...labels, 'kubernetes.io/metadata.name': name };
+    this.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: allLabels }, status: { phase: 'Active' } });
   }
 
   private serviceSpec(svc: NewObject<Service>): Service['spec'] {
@@ -110,9 +128,34 @@ export class Controller {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { ...pod.metadata, namespace },
-      spec: { restartPolicy: 'Always', terminationGracePeriodSeconds: 30, ...pod.spec, nodeName: 'wand-node' },
+      // pkg/apis/core/v1/defaults.go SetDefaults_PodSpec: securityContext is always present (kubectl
+      // 1.36's debug dereferences it)
+      spec: { restartPolicy: 'Always', terminationGracePeriodSeconds: 30, securityContext: {}, ...pod.spec, nodeName: 'wand-node' },
       status: { phase: 'Pending', hostIP: '127.0.0.1', podIP: `10.244.0.${this.nextIp++}` },
     };
+  }
+
+  /**
+   * The ReplicaSet controller's sync (pkg/controller/replicaset/replica_set.go manageReplicas):
+   * create the missing pods, or delete the surplus ones, not-ready before ready and the newest
+   * first (pkg/controller/controller_utils.go ActivePods ordering).
+   */
+  private reconcileDeployment(namespace: string | undefined, name: string): void {
+    const deploy = this.store.get('Deployment', namespace, name);
+    if (!deploy) return;
+    const active = this.ownedPods(deploy).filter((p) => !p.metadata.deletionTimestamp);
+    const wanted = Math.max(0, deploy.spec.replicas);
+    for (let i = active.length; i < wanted; i++) this.createDeploymentPod(deploy);
+    if (active.length <= wanted) return;
+    const isReady = (p: Pod): number => (p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? 1 : 0);
+    const victims = [...active]
+      .sort((a, b) => isReady(a) - isReady(b) || b.metadata.creationTimestamp.localeCompare(a.metadata.creationTimestamp))
+      .slice(0, active.length - wanted);
+    for (const pod of victims) this.store.requestDelete('Pod', pod.metadata.namespace, pod.metadata.name);
+  }
+
+  private ownedPods(deploy: Deployment): Pod[] {
+    return this.store.list('Pod', { namespace: deploy.metadata.namespace }).filter((p) => p.metadata.ownerReferences?.some((o) => o.uid === deploy.metadata.uid));
   }
 
   private createDeploymentPod(deploy: Deployment): void {
@@ -133,7 +176,21 @@ export class Controller {
       },
       deploy.metadata.namespace ?? 'default',
     );
+    try {
+      enforcePodSecurity(this.store.get('Namespace', undefined, pod.metadata.namespace ?? 'default')?.metadata.labels, pod.metadata.name, pod.spec);
+    } catch (error) {
+      // the ReplicaSet controller records FailedCreate; the Deployment shows it as ReplicaFailure
+      this.markReplicaFailure(deploy, error instanceof Error ? error.message : String(error));
+      return;
+    }
     this.startPod(this.store.create<Pod>(pod));
+  }
+
+  private markReplicaFailure(deploy: Deployment, message: string): void {
+    this.store.update('Deployment', deploy.metadata.namespace, deploy.metadata.name, (d) => {
+      const now = new Date().toISOString();
+      d.status = { ...d.status, conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message, lastUpdateTime: now, lastTransitionTime: now }] };
+    });
   }
 
   private startPod(pod: Pod): void {
@@ -168,8 +225,15 @@ export class Controller {
       if (pod.metadata.uid !== uid) return;
       const statuses = pod.status.containerStatuses ?? [];
       const status = statuses.find((s) => s.name === update.container);
-      if (!status) return;
+      const ephemeral = pod.status.ephemeralContainerStatuses?.find((s) => s.name === update.container);
       const running = update.state.state === 'running';
+      if (ephemeral) {
+        // ephemeral containers are never ready and count neither for the phase nor for readiness
+        ephemeral.state = toContainerStateDetail(update.state);
+        ephemeral.started = running;
+        return;
+      }
+      if (!status) return;
       if (!running && status.state.running) status.lastState = status.state;
       status.state = toContainerStateDetail(update.state);
       status.restartCount = update.restartCount;
@@ -199,10 +263,10 @@ export class Controller {
   }
 
   private refreshDeploymentStatus(deploy: Deployment): void {
-    const pods = this.store.list('Pod', { namespace: deploy.metadata.namespace }).filter((p) => p.metadata.ownerReferences?.some((o) => o.uid === deploy.metadata.uid));
+    const pods = this.ownedPods(deploy);
     const ready = pods.filter((p) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
     this.store.update('Deployment', deploy.metadata.namespace, deploy.metadata.name, (d) => {
-      d.status = { replicas: pods.length, readyReplicas: ready, updatedReplicas: pods.length, availableReplicas: ready };
+      d.status = { ...d.status, replicas: pods.length, readyReplicas: ready, updatedReplicas: pods.length, availableReplicas: ready };
     });
   }
 
@@ -222,8 +286,9 @@ export class Controller {
 
   private async deletePod(pod: Pod, graceSeconds: number): Promise<void> {
     const deploy = this.ownerDeployment(pod);
-    // Like the ReplicaSet controller: the replacement starts while the old pod terminates.
-    if (deploy) this.createDeploymentPod(deploy);
+    // Like the ReplicaSet controller: a replacement (when replicas still ask for one) starts while
+    // the old pod terminates.
+    if (deploy) this.reconcileDeployment(deploy.metadata.namespace, deploy.metadata.name);
     await this.runtime.stopPod(pod.metadata.uid, graceSeconds);
     this.store.remove('Pod', pod.metadata.namespace, pod.metadata.name);
     if (deploy) this.refreshDeploymentStatus(deploy);

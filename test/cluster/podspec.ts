@@ -4,8 +4,9 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Container, Pod, Volume } from './api/objects';
+import type { Container, EphemeralContainer, Pod, Volume } from './api/objects';
 import type { ContainerSpec, PodSpecForRuntime, VolumeMountSpec } from './runtime/types';
+import { effectiveSecurityContext } from './runtime/security';
 
 /** The parts of a Pod the runtime needs (the store's own types: one model of a pod). */
 export type PodManifest = Pick<Pod, 'spec'> & { metadata: Pick<Pod['metadata'], 'name' | 'namespace'> };
@@ -66,24 +67,44 @@ export async function podSpecForRuntime(pod: PodManifest, uid: string, ctx: PodS
   for (const v of pod.spec.volumes ?? []) volumeDirs.set(v.name, await prepareVolume(v, namespace, ctx));
   const isConfigMap = new Set((pod.spec.volumes ?? []).filter((v) => v.configMap).map((v) => v.name));
 
-  const containers: ContainerSpec[] = pod.spec.containers.map((c) => {
-    const sc = { ...pod.spec.securityContext, ...c.securityContext };
-    const cUid = sc.runAsUser ?? 0;
-    const mounts: VolumeMountSpec[] = (c.volumeMounts ?? []).map((m) => {
-      const hostPath = volumeDirs.get(m.name);
-      if (!hostPath) throw new Error(`container "${c.name}": volume "${m.name}" is not defined`);
-      return { hostPath, mountPath: m.mountPath, readOnly: Boolean(m.readOnly) || isConfigMap.has(m.name) };
-    });
-    return {
-      name: c.name,
-      imageRoot: ctx.imageRoot(c.image),
-      argv: resolveArgv(c),
-      workingDir: c.workingDir ?? '/',
-      env: containerEnv(c, cUid, pod.metadata.name),
-      uid: cUid,
-      gid: sc.runAsGroup ?? cUid,
-      mounts,
-    };
-  });
+  const containers = pod.spec.containers.map((c) => toContainerSpec(c, pod, volumeDirs, isConfigMap, ctx));
   return { uid, namespace, name: pod.metadata.name, shareProcessNamespace: Boolean(pod.spec.shareProcessNamespace), containers };
+}
+
+/** One container (regular or ephemeral) as the runtime starts it; volumes are already prepared. */
+function toContainerSpec(c: ContainerManifest, pod: PodManifest, volumeDirs: Map<string, string>, isConfigMap: Set<string>,
+  ctx: Pick<PodSpecContext, 'imageRoot'>): ContainerSpec {
+  const sc = effectiveSecurityContext(pod.spec.securityContext, c.securityContext);
+  const cUid = sc.runAsUser ?? 0;
+  const mounts: VolumeMountSpec[] = (c.volumeMounts ?? []).map((m) => {
+    const hostPath = volumeDirs.get(m.name);
+    if (!hostPath) throw new Error(`container "${c.name}": volume "${m.name}" is not defined`);
+    return { hostPath, mountPath: m.mountPath, readOnly: Boolean(m.readOnly) || isConfigMap.has(m.name) };
+  });
+  return {
+    name: c.name,
+    imageRoot: ctx.imageRoot(c.image),
+    argv: resolveArgv(c),
+    workingDir: c.workingDir ?? '/',
+    env: containerEnv(c, cUid, pod.metadata.name),
+    uid: cUid,
+    gid: sc.runAsGroup ?? cUid,
+    mounts,
+    securityContext: sc,
+  };
+}
+
+/**
+ * An ephemeral container of a running pod: the same conversion as regular containers (so the
+ * same security context handling applies), plus its target and stdin. Its volume mounts refer to
+ * the pod's volumes, prepared when the pod started.
+ */
+export function ephemeralContainerSpec(c: EphemeralContainer, pod: PodManifest, ctx: Pick<PodSpecContext, 'imageRoot' | 'volumesDir'>): ContainerSpec {
+  const volumes = pod.spec.volumes ?? [];
+  const volumeDirs = new Map(volumes.map((v) => [v.name, path.join(ctx.volumesDir, v.name)]));
+  const isConfigMap = new Set(volumes.filter((v) => v.configMap).map((v) => v.name));
+  return {
+    ...toContainerSpec(c, pod, volumeDirs, isConfigMap, ctx),
+    ephemeral: { targetContainer: c.targetContainerName || undefined, stdin: Boolean(c.stdin), stdinOnce: Boolean(c.stdinOnce) },
+  };
 }

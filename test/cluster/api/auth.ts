@@ -15,11 +15,16 @@ export interface AccessAttributes {
   subresource?: string;
 }
 
-/** admin may do everything; noexec may not open exec or port-forward sessions. */
-export function makeUsers(): { admin: User; noexec: User } {
+/**
+ * admin may do everything; noexec may not open exec or port-forward sessions; nodebug may exec and
+ * port-forward but not add ephemeral containers (the usual "developer" role without `patch` on
+ * pods/ephemeralcontainers).
+ */
+export function makeUsers(): { admin: User; noexec: User; nodebug: User } {
   return {
     admin: { name: 'admin', token: randomToken(), denied: [] },
     noexec: { name: 'noexec', token: randomToken(), denied: ['create pods/exec', 'create pods/portforward'] },
+    nodebug: { name: 'nodebug', token: randomToken(), denied: ['patch pods/ephemeralcontainers', 'update pods/ephemeralcontainers'] },
   };
 }
 

@@ -9,21 +9,23 @@ export function pickContainer(pod: Pod, requested: string | null | undefined): s
     if (names.length === 1) return names[0];
     throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`);
   }
-  if (!names.includes(requested)) throw badRequest(`container ${requested} is not valid for pod ${name}`);
+  // pkg/registry/core/pod/strategy.go podHasContainerWithName: every container, ephemeral ones too
+  const all = [...names, ...(pod.spec.ephemeralContainers ?? []).map((c) => c.name)];
+  if (!all.includes(requested)) throw badRequest(`container ${requested} is not valid for pod ${name}`);
   return requested;
 }
 
 export function containerStatus(pod: Pod, container: string): ContainerStatus | undefined {
-  return pod.status.containerStatuses?.find((s) => s.name === container);
+  return [...(pod.status.containerStatuses ?? []), ...(pod.status.ephemeralContainerStatuses ?? [])].find((s) => s.name === container);
 }
 
 /** Exec and port-forward need a live pod (kubectl checks too, but not every client does). */
-export function assertRunning(pod: Pod, action: 'exec' | 'port-forward'): void {
+export function assertRunning(pod: Pod, action: 'exec' | 'attach' | 'port-forward'): void {
   const { phase } = pod.status;
   if (phase === 'Succeeded' || phase === 'Failed') {
-    throw badRequest(action === 'exec'
-      ? `cannot exec into a container in a completed pod; current phase is ${phase}`
-      : `cannot port-forward to a completed pod; current phase is ${phase}`);
+    throw badRequest(action === 'port-forward'
+      ? `cannot port-forward to a completed pod; current phase is ${phase}`
+      : `cannot ${action} into a container in a completed pod; current phase is ${phase}`);
   }
   if (phase !== 'Running') throw badRequest(`pod ${pod.metadata.name} is not running (phase ${phase})`);
 }

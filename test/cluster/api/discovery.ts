@@ -14,6 +14,8 @@ export interface ResourceDef {
   categories?: string[];
   /** the stored kind behind it; absent for virtual resources (metrics, reviews, subresources) */
   stored?: Kind;
+  /** a subresource whose kind lives in another group version (deployments/scale → autoscaling/v1 Scale) */
+  kindGroupVersion?: { group: string; version: string };
 }
 
 const READ = ['get', 'list', 'watch'];
@@ -21,12 +23,15 @@ const READ = ['get', 'list', 'watch'];
 export const RESOURCES: ResourceDef[] = [
   { group: '', version: 'v1', name: 'namespaces', singularName: 'namespace', kind: 'Namespace', namespaced: false, verbs: [...READ, 'delete'], shortNames: ['ns'], stored: 'Namespace' },
   { group: '', version: 'v1', name: 'pods', singularName: 'pod', kind: 'Pod', namespaced: true, verbs: [...READ, 'delete'], shortNames: ['po'], categories: ['all'], stored: 'Pod' },
+  { group: '', version: 'v1', name: 'pods/attach', singularName: '', kind: 'PodAttachOptions', namespaced: true, verbs: ['create', 'get'] },
+  { group: '', version: 'v1', name: 'pods/ephemeralcontainers', singularName: '', kind: 'Pod', namespaced: true, verbs: ['get', 'patch', 'update'] },
   { group: '', version: 'v1', name: 'pods/exec', singularName: '', kind: 'PodExecOptions', namespaced: true, verbs: ['create', 'get'] },
   { group: '', version: 'v1', name: 'pods/log', singularName: '', kind: 'Pod', namespaced: true, verbs: ['get'] },
   { group: '', version: 'v1', name: 'pods/portforward', singularName: '', kind: 'PodPortForwardOptions', namespaced: true, verbs: ['create', 'get'] },
   { group: '', version: 'v1', name: 'services', singularName: 'service', kind: 'Service', namespaced: true, verbs: [...READ, 'delete'], shortNames: ['svc'], categories: ['all'], stored: 'Service' },
   { group: '', version: 'v1', name: 'configmaps', singularName: 'configmap', kind: 'ConfigMap', namespaced: true, verbs: [...READ, 'delete'], shortNames: ['cm'], stored: 'ConfigMap' },
   { group: 'apps', version: 'v1', name: 'deployments', singularName: 'deployment', kind: 'Deployment', namespaced: true, verbs: [...READ, 'delete'], shortNames: ['deploy'], categories: ['all'], stored: 'Deployment' },
+  { group: 'apps', version: 'v1', name: 'deployments/scale', singularName: '', kind: 'Scale', namespaced: true, verbs: ['get', 'patch', 'update'], kindGroupVersion: { group: 'autoscaling', version: 'v1' } },
   { group: 'metrics.k8s.io', version: 'v1beta1', name: 'pods', singularName: '', kind: 'PodMetrics', namespaced: true, verbs: ['get', 'list'] },
   { group: 'authorization.k8s.io', version: 'v1', name: 'selfsubjectaccessreviews', singularName: '', kind: 'SelfSubjectAccessReview', namespaced: false, verbs: ['create'] },
 ];
@@ -92,6 +97,7 @@ export function apiResourceList(group: string, version: string) {
       verbs: r.verbs,
       ...(r.shortNames && { shortNames: r.shortNames }),
       ...(r.categories && { categories: r.categories }),
+      ...(r.kindGroupVersion && r.kindGroupVersion),
     })),
   };
 }

@@ -1,16 +1,18 @@
-/** The kubeconfig kubectl is pointed at: one cluster, an all-powerful user and one without exec. */
+/** The kubeconfig kubectl is pointed at: one cluster, an all-powerful user, one without exec, one without ephemeral containers. */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 
 export const CONTEXT = 'wand-test';
 export const NOEXEC_CONTEXT = 'wand-test-noexec';
+export const NODEBUG_CONTEXT = 'wand-test-nodebug';
 
 export interface KubeconfigInput {
   server: string;
   caCert: string;
   adminToken: string;
   noexecToken: string;
+  nodebugToken: string;
 }
 
 export function renderKubeconfig(input: KubeconfigInput): string {
@@ -25,8 +27,9 @@ export function renderKubeconfig(input: KubeconfigInput): string {
     users: [
       { name: CONTEXT, user: { token: input.adminToken } },
       { name: NOEXEC_CONTEXT, user: { token: input.noexecToken } },
+      { name: NODEBUG_CONTEXT, user: { token: input.nodebugToken } },
     ],
-    contexts: [context(CONTEXT), context(NOEXEC_CONTEXT)],
+    contexts: [context(CONTEXT), context(NOEXEC_CONTEXT), context(NODEBUG_CONTEXT)],
     'current-context': CONTEXT,
     preferences: {},
   });

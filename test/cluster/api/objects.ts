@@ -30,6 +30,7 @@ export interface EnvVar {
 
 export interface ContainerPort {
   containerPort: number;
+  hostPort?: number;
   name?: string;
   protocol?: 'TCP' | 'UDP' | 'SCTP';
 }
@@ -49,7 +50,29 @@ export interface Container {
   env?: EnvVar[];
   ports?: ContainerPort[];
   volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
-  securityContext?: { runAsUser?: number; runAsGroup?: number; capabilities?: { add?: string[]; drop?: string[] } };
+  securityContext?: SecurityContext;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  terminationMessagePath?: string;
+  terminationMessagePolicy?: 'File' | 'FallbackToLogsOnError';
+  resources?: Record<string, unknown>;
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  tty?: boolean;
+}
+
+export interface SecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  privileged?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  seccompProfile?: { type?: string; localhostProfile?: string };
+  capabilities?: { add?: string[]; drop?: string[] };
+}
+
+/** core/v1 EphemeralContainer: a Container without ports/probes/resources, plus its target */
+export interface EphemeralContainer extends Container {
+  targetContainerName?: string;
 }
 
 export interface PodSpec {
@@ -59,7 +82,11 @@ export interface PodSpec {
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   shareProcessNamespace?: boolean;
   terminationGracePeriodSeconds?: number;
-  securityContext?: { runAsUser?: number; runAsGroup?: number };
+  securityContext?: Pick<SecurityContext, 'runAsUser' | 'runAsGroup' | 'runAsNonRoot' | 'seccompProfile'>;
+  ephemeralContainers?: EphemeralContainer[];
+  hostPID?: boolean;
+  hostIPC?: boolean;
+  hostNetwork?: boolean;
 }
 
 export interface ContainerStateDetail {
@@ -95,6 +122,7 @@ export interface PodStatus {
   startTime?: string;
   conditions?: PodCondition[];
   containerStatuses?: ContainerStatus[];
+  ephemeralContainerStatuses?: ContainerStatus[];
 }
 
 export interface Pod {
@@ -137,7 +165,13 @@ export interface Deployment {
     selector: LabelSelector;
     template: { metadata: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec };
   };
-  status?: { replicas?: number; readyReplicas?: number; updatedReplicas?: number; availableReplicas?: number };
+  status?: {
+    replicas?: number;
+    readyReplicas?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+    conditions?: Array<{ type: string; status: 'True' | 'False' | 'Unknown'; reason?: string; message?: string; lastUpdateTime?: string; lastTransitionTime?: string }>;
+  };
 }
 
 export interface ConfigMap {
@@ -172,7 +206,7 @@ export interface Status {
   status: 'Success' | 'Failure';
   message: string;
   reason: string;
-  details?: { name?: string; group?: string; kind?: string };
+  details?: { name?: string; group?: string; kind?: string; causes?: Array<{ reason: string; message: string; field: string }> };
   code: number;
 }
 

@@ -11,7 +11,9 @@ import {
 } from './discovery';
 import { writeKubeconfig } from './kubeconfig';
 import { assertHasLogs, serveLogs } from './logs';
+import { serveEphemeralContainers } from './ephemeral';
 import { podMetrics, podMetricsList } from './metrics';
+import { serveScale } from './scale';
 import type { Kind, KubeObject } from './objects';
 import { accessReviewAttributes, type ResourceAttributes } from './protobuf';
 import { SelectorError } from './selectors';
@@ -24,7 +26,7 @@ import { serveWatch } from './watch';
 
 export type { ApiHooks, HookVerdict } from './upgrades';
 
-export type ApiRuntime = Pick<PodRuntime, 'exec' | 'dialPort' | 'logPath' | 'usage'>;
+export type ApiRuntime = Pick<PodRuntime, 'exec' | 'attach' | 'dialPort' | 'logPath' | 'usage'>;
 
 export interface ApiServerOptions {
   /** holds tls/ and kubeconfig */
@@ -101,6 +103,8 @@ function isWatch(query: URLSearchParams): boolean {
 function verbOf(method: string, path: ResourcePath, query: URLSearchParams): string {
   if (method === 'POST') return 'create';
   if (method === 'DELETE') return 'delete';
+  if (method === 'PATCH') return 'patch';
+  if (method === 'PUT') return 'update';
   if (path.name) return 'get';
   return isWatch(query) ? 'watch' : 'list';
 }
@@ -131,7 +135,10 @@ async function serveStored(s: Served, req: IncomingMessage, res: ServerResponse,
   if (isWatch(query)) {
     const resourceVersion = query.get('resourceVersion') ?? '';
     const timeoutSeconds = optionalInt(query, 'timeoutSeconds');
-    return serveWatch(req, res, s.store, { kind, options, resourceVersion, timeoutSeconds, render: (o) => (wantsTable(req) ? render([o]) : o) });
+    const sendInitialEvents = query.get('sendInitialEvents') === 'true';
+    return serveWatch(req, res, s.store, {
+      kind, options, resourceVersion, timeoutSeconds, sendInitialEvents, apiVersion: groupVersionOf(def), render: (o) => (wantsTable(req) ? render([o]) : o),
+    });
   }
   const items = s.store.list(kind, options);
   if (wantsTable(req)) return sendJson(res, 200, render(items));
@@ -186,6 +193,16 @@ async function reviewAccess(user: User, req: IncomingMessage, res: ServerRespons
   });
 }
 
+/** pods/ephemeralcontainers and deployments/scale: GET, PATCH, PUT */
+async function serveWritableSubresource(s: Served, req: IncomingMessage, res: ServerResponse, def: ResourceDef, path: ResourcePath): Promise<void> {
+  const method = req.method ?? 'GET';
+  if (!['GET', 'PATCH', 'PUT'].includes(method)) throw methodNotAllowed(method);
+  if (!path.namespace || !path.name) throw pathNotFound();
+  const body = method === 'GET' ? undefined : await readJson(req);
+  const request = { method, namespace: path.namespace, name: path.name, body, contentType: req.headers['content-type'] };
+  sendJson(res, 200, def.name === 'deployments/scale' ? serveScale(s.store, request) : serveEphemeralContainers(s.store, request));
+}
+
 /** cluster-scoped resources have no namespace; a namespaced object is named only inside one */
 function addressable(def: ResourceDef, path: ResourcePath): boolean {
   return def.namespaced ? !!path.namespace || !path.name : !path.namespace;
@@ -211,6 +228,7 @@ async function dispatch(s: Served, user: User, req: IncomingMessage, res: Server
     const { namespace, name } = path;
     throw forbidden({ user: user.name, verb, resource: path.resource, subresource: path.subresource, group: path.group, namespace, name });
   }
+  if (def.name === 'pods/ephemeralcontainers' || def.name === 'deployments/scale') return serveWritableSubresource(s, req, res, def, path);
   if (def.stored) return serveStored(s, req, res, def, path, url.searchParams);
   switch (def.kind) {
     case 'SelfSubjectAccessReview':
@@ -244,8 +262,8 @@ function listen(server: Server): Promise<number> {
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const tls = await ensureTls(options.stateDir);
-  const { admin, noexec } = makeUsers();
-  const users = [admin, noexec];
+  const { admin, noexec, nodebug } = makeUsers();
+  const users = [admin, noexec, nodebug];
   const sessions = new SessionRegistry();
   let minor = options.serverMinor ?? 32;
   const served: Served = { store: options.store, runtime: options.runtime, users, address: '', minor: () => minor };
@@ -255,7 +273,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const port = await listen(server);
   served.address = `127.0.0.1:${port}`;
   const url = `https://${served.address}`;
-  const kubeconfigPath = await writeKubeconfig(options.stateDir, { server: url, caCert: tls.caCert, adminToken: admin.token, noexecToken: noexec.token });
+  const kubeconfigPath = await writeKubeconfig(options.stateDir, { server: url, caCert: tls.caCert, adminToken: admin.token, noexecToken: noexec.token, nodebugToken: nodebug.token });
   return {
     url,
     kubeconfigPath,

@@ -61,3 +61,34 @@ export function forbidden(a: Attempt): ApiError {
   const message = `${subject} is forbidden: User "${a.user}" cannot ${a.verb} resource "${resource}" in API group "${a.group}"${where}`;
   return failure(403, 'Forbidden', message, { name: a.name, group: a.group || undefined, kind: a.resource });
 }
+
+/** apimachinery api/errors NewForbidden(resource, name, err): `pods "x" is forbidden: <err>` */
+export function forbiddenBy(resource: string, group: string, name: string, message: string): ApiError {
+  return failure(403, 'Forbidden', `${qualified(resource, group, name)} is forbidden: ${message}`, { name, group: group || undefined, kind: resource });
+}
+
+export interface FieldError {
+  /** field.ErrorType: `FieldValueForbidden`, `FieldValueNotFound`, … */
+  type: string;
+  field: string;
+  /** the text after the field: `Forbidden: …`, `Not found: "x"` */
+  detail: string;
+}
+
+/**
+ * apimachinery api/errors NewInvalid: 422 `Pod "x" is invalid: <field>: <detail>`, several joined as
+ * utilerrors.NewAggregate prints them (`[a, b]`).
+ */
+export function invalid(kind: string, name: string, errors: FieldError[]): ApiError {
+  const texts = errors.map((e) => `${e.field}: ${e.detail}`);
+  const message = `${kind} "${name}" is invalid: ${texts.length === 1 ? texts[0] : `[${texts.join(', ')}]`}`;
+  const status = {
+    kind: 'Status' as const, apiVersion: 'v1' as const, metadata: {}, status: 'Failure' as const, message, reason: 'Invalid', code: 422,
+    details: { name, kind, causes: errors.map((e) => ({ reason: e.type, message: e.detail, field: e.field })) },
+  };
+  return new ApiError(status as never);
+}
+
+export function conflict(resource: string, group: string, name: string, message: string): ApiError {
+  return failure(409, 'Conflict', `Operation cannot be fulfilled on ${group ? `${resource}.${group}` : resource} "${name}": ${message}`, { name, group: group || undefined, kind: resource });
+}

@@ -29,7 +29,7 @@ export interface ApiHooks {
 interface SessionEntry {
   namespace: string;
   pod: string;
-  type: 'exec' | 'portforward';
+  type: 'exec' | 'attach' | 'portforward';
   session: StreamSession;
 }
 
@@ -58,7 +58,7 @@ export class SessionRegistry {
 
 export interface UpgradeContext {
   store: ObjectStore;
-  runtime: Pick<PodRuntime, 'exec' | 'dialPort'>;
+  runtime: Pick<PodRuntime, 'exec' | 'attach' | 'dialPort'>;
   upgrades: Upgrades;
   hooks: ApiHooks;
   sessions: SessionRegistry;
@@ -88,12 +88,12 @@ async function obey(verdict: HookVerdict | undefined, socket: Duplex): Promise<b
 }
 
 /** The pod a stream request addresses, after authentication and authorization. */
-function authorizedPod(ctx: UpgradeContext, req: IncomingMessage, url: URL): { pod: Pod; type: 'exec' | 'portforward' } {
+function authorizedPod(ctx: UpgradeContext, req: IncomingMessage, url: URL): { pod: Pod; type: 'exec' | 'attach' | 'portforward' } {
   const user = authenticate(req, ctx.users);
   if (!user) throw unauthorized();
   const path = parseResourcePath(url.pathname);
   const type = path?.subresource;
-  if (!path || path.group !== '' || path.resource !== 'pods' || !path.namespace || !path.name || (type !== 'exec' && type !== 'portforward')) {
+  if (!path || path.group !== '' || path.resource !== 'pods' || !path.namespace || !path.name || (type !== 'exec' && type !== 'attach' && type !== 'portforward')) {
     throw pathNotFound();
   }
   const { namespace, name } = path;
@@ -117,6 +117,19 @@ async function startExec(ctx: UpgradeContext, req: IncomingMessage, socket: Dupl
   return ctx.upgrades.exec(req, socket, head, options, (streams, signal) => ctx.runtime.exec(request, streams, signal));
 }
 
+/**
+ * pods/attach (pkg/registry/core/pod/rest/subresources.go AttachREST): the same streams as exec,
+ * to the container's own stdio instead of a new process; kubectl speaks the exec protocols to it.
+ */
+async function startAttach(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer, pod: Pod, query: URLSearchParams) {
+  assertRunning(pod, 'attach');
+  const container = pickContainer(pod, query.get('container'));
+  assertContainerRunning(pod, container);
+  const options: ExecOptions = { stdin: flag(query, 'stdin'), stdout: flag(query, 'stdout'), stderr: flag(query, 'stderr'), tty: flag(query, 'tty') };
+  const request = { podUid: pod.metadata.uid, container };
+  return ctx.upgrades.exec(req, socket, head, options, (streams, signal) => ctx.runtime.attach(request, streams, signal));
+}
+
 async function startPortForward(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer, pod: Pod) {
   assertRunning(pod, 'port-forward');
   if (!(await obey(await ctx.hooks.beforePortForward?.(pod.metadata.name), socket))) return null;
@@ -131,7 +144,9 @@ export async function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, s
     const { pod, type } = authorizedPod(ctx, req, url);
     const session = type === 'exec'
       ? await startExec(ctx, req, socket, head, pod, url.searchParams)
-      : await startPortForward(ctx, req, socket, head, pod);
+      : type === 'attach'
+        ? await startAttach(ctx, req, socket, head, pod, url.searchParams)
+        : await startPortForward(ctx, req, socket, head, pod);
     const { name, namespace = 'default' } = pod.metadata;
     if (session) ctx.sessions.add({ namespace, pod: name, type, session });
     // null without a drop: a transport the handler does not speak; a non-101 makes kubectl fall back

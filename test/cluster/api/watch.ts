@@ -10,6 +10,10 @@ export interface WatchRequest {
   /** '' or '0' start with ADDED events for every existing object, as the real server does */
   resourceVersion: string;
   timeoutSeconds?: number;
+  /** `sendInitialEvents=true` (a WatchList, client-go ≥ 1.35 by default): end the initial events with a bookmark */
+  sendInitialEvents?: boolean;
+  /** the watched kind's apiVersion, for that bookmark */
+  apiVersion: string;
   /** turns each object into what the client asked for (e.g. a one-row Table) */
   render(object: KubeObject): object;
 }
@@ -24,7 +28,17 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, store: Obj
   const send = (type: string, object: object) => res.write(`${JSON.stringify({ type, object })}\n`);
   const sendEvent = (e: StoreEvent) => wanted(e.object) && send(TYPES[e.type], watch.render(e.object));
 
-  if (watch.resourceVersion === '' || watch.resourceVersion === '0') {
+  if (watch.sendInitialEvents) {
+    // KEP-3157 watch-list (staging/src/k8s.io/apiserver/pkg/storage/cacher/cacher.go): the current
+    // objects as ADDED, then a BOOKMARK annotated k8s.io/initial-events-end, then live events.
+    // client-go's reflector waits for that bookmark before it reports anything.
+    for (const object of store.list(watch.kind, watch.options)) send('ADDED', watch.render(object));
+    send('BOOKMARK', {
+      kind: watch.kind,
+      apiVersion: watch.apiVersion,
+      metadata: { resourceVersion: store.resourceVersion, annotations: { 'k8s.io/initial-events-end': 'true' } },
+    });
+  } else if (watch.resourceVersion === '' || watch.resourceVersion === '0') {
     for (const object of store.list(watch.kind, watch.options)) send('ADDED', watch.render(object));
   } else {
     const missed = store.eventsSince(Number(watch.resourceVersion));

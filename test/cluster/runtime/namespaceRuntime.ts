@@ -27,7 +27,12 @@ import {
   writePodIdentity,
 } from './rootfs';
 import { dialThroughForwarder, FORWARDER_SOURCE } from './forwarder';
+import { AttachableStdio } from './attach';
+import { pidNamespaceFor } from './ephemeral';
+import { enterContainerHelper } from './native';
+import { enterContainerArgs, runAsNonRootError, type PtraceScope } from './security';
 import type {
+  AttachRequest,
   ContainerSpec,
   ContainerState,
   ContainerStatusUpdate,
@@ -41,6 +46,8 @@ import type {
 export interface NamespaceRuntimeOptions {
   /** directory for per-pod state (overlay layers, logs, forwarder socket); created if missing */
   stateDir: string;
+  /** the node's kernel.yama.ptrace_scope (default 0), applied to every container process and exec */
+  ptraceScope?: PtraceScope;
 }
 
 const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -63,6 +70,8 @@ interface ContainerRun {
   exited: Promise<ExitInfo> | null;
   starting: Promise<void> | null;
   backoff: NodeJS.Timeout | null;
+  /** piped stdio of an attachable (ephemeral) container while it runs */
+  stdio: AttachableStdio | null;
 }
 
 interface ExecRun {
@@ -143,8 +152,10 @@ class NamespaceRuntime implements PodRuntime {
   private readonly pods = new Map<string, Pod>();
   private readonly children = new ChildWatcher();
   private readonly tools: HostTools;
+  /** native/enter-container: the last step of every container start and exec (security.ts) */
+  private helper = '';
 
-  constructor(private readonly stateDir: string) {
+  constructor(private readonly stateDir: string, private readonly ptraceScope: PtraceScope = 0) {
     if (process.getuid?.() !== 0) throw new Error('the namespace pod runtime must run as root');
     assertOverlaySafe(stateDir);
     fs.mkdirSync(stateDir, { recursive: true });
@@ -166,6 +177,7 @@ class NamespaceRuntime implements PodRuntime {
       assertOverlaySafe(c.imageRoot);
     }
     if (this.pods.has(spec.uid)) throw new Error(`pod ${spec.uid} is already running`);
+    this.helper ||= await enterContainerHelper();
     const pod: Pod = {
       spec,
       dir: path.join(this.stateDir, spec.uid),
@@ -195,6 +207,24 @@ class NamespaceRuntime implements PodRuntime {
     return pod.stopping;
   }
 
+  async startEphemeralContainer(podUid: string, spec: ContainerSpec): Promise<void> {
+    assertSafeName('container name', spec.name);
+    assertOverlaySafe(spec.imageRoot);
+    const pod = this.pods.get(podUid);
+    if (!pod || pod.stopping) throw new Error(`pod ${podUid} is not running`);
+    if (pod.containers.has(spec.name)) throw new Error(`container ${spec.name} already exists in pod ${pod.spec.name}`);
+    const run = newContainerRun({ ...spec, ephemeral: spec.ephemeral ?? { stdin: false, stdinOnce: false } });
+    pod.containers.set(spec.name, run);
+    await this.startContainer(pod, run);
+  }
+
+  async attach(req: AttachRequest, streams: ExecStreams, signal: AbortSignal): Promise<ExecOutcome> {
+    const run = this.pods.get(req.podUid)?.containers.get(req.container);
+    if (!run?.hostPid) return { error: `container not found ("${req.container}")` };
+    if (!run.stdio) return { error: `attach is only supported for ephemeral containers in this test cluster ("${req.container}")` };
+    return run.stdio.attach(streams, signal);
+  }
+
   async exec(req: ExecRequest, streams: ExecStreams, signal: AbortSignal): Promise<ExecOutcome> {
     const pod = this.pods.get(req.podUid);
     const run = pod?.containers.get(req.container);
@@ -209,8 +239,10 @@ class NamespaceRuntime implements PodRuntime {
 
     const proc = spawn(
       this.tools.setpriv,
-      ['--pdeathsig', 'KILL', this.tools.nsenter, '-t', String(run.hostPid), '-p', '-m', '-n', '-i', '-u', '-r',
-        `--wdns=${workingDir}`, '-S', String(spec.uid), '-G', String(spec.gid), '--', ...req.command],
+      // the helper joins the mount namespace itself: inside it, the host's files (the helper) are out of reach
+      ['--pdeathsig', 'KILL', this.tools.nsenter, '-t', String(run.hostPid), '-p', '-n', '-i', '-u', '--',
+        ...enterContainerArgs(this.helper, spec, { root: { joinProcess: run.hostPid }, workingDir, ptraceScope: this.ptraceScope, yamaView: false }),
+        ...req.command],
       { stdio: [streams.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: spec.env },
     );
     const closed = new Promise<ExecOutcome>((resolve) => {
@@ -337,8 +369,8 @@ class NamespaceRuntime implements PodRuntime {
 
   /** the process a launcher forks, once it runs its own program: in its namespaces and root, /proc mounted */
   private childOf(launcher: ChildProcess): Promise<number | null> {
-    const { setpriv, nsenter, unshare } = this.tools;
-    return this.children.childOf(launcher.pid ?? -1, () => hasExited(launcher), (pid) => runsBeyond(pid, [setpriv, nsenter, unshare]));
+    const launchers = [this.tools.setpriv, this.tools.nsenter, this.tools.unshare, this.helper];
+    return this.children.childOf(launcher.pid ?? -1, () => hasExited(launcher), (pid) => runsBeyond(pid, launchers));
   }
 
   private spawnSandboxProcess(pod: Pod, argv: string[]): ChildProcess {
@@ -355,23 +387,28 @@ class NamespaceRuntime implements PodRuntime {
 
   private async launchContainer(pod: Pod, run: ContainerRun): Promise<void> {
     const { spec } = run;
+    const refusal = runAsNonRootError(spec.securityContext ?? {}, pod.spec, spec.name);
+    if (refusal) return this.report(pod, run, { state: 'waiting', reason: 'CreateContainerConfigError', message: refusal });
     const attemptDir = path.join(pod.dir, 'containers', spec.name, String(run.restartCount));
     const root = path.join(attemptDir, 'root');
     const fstab = this.prepareRootfs(pod, spec, attemptDir);
     await this.runInPod(pod, ['-m'], [this.tools.mount, '--all', '--fstab', fstab]);
     if (pod.stopping) return;
 
-    const shared = pod.spec.shareProcessNamespace;
-    const log = fs.openSync(this.logPath(pod.spec.uid, spec.name), 'a');
+    const target = spec.ephemeral?.targetContainer;
+    const pidns = pidNamespaceFor(spec, pod.spec.shareProcessNamespace, target ? pod.containers.get(target)?.hostPid ?? null : null);
+    const logPath = this.logPath(pod.spec.uid, spec.name);
+    const log = spec.ephemeral ? null : fs.openSync(logPath, 'a');
     const proc = spawn(
       this.tools.setpriv,
-      ['--pdeathsig', 'KILL', this.tools.nsenter, '-t', String(pod.nsPid), '-n', '-u', '-i', '-m', ...(shared ? ['-p'] : []),
-        '--', this.tools.unshare, '--mount', '--propagation', 'private', ...(shared ? [] : ['--pid', '--kill-child']),
-        '--mount-proc=/proc', `--root=${root}`, `--wd=${resolveInRoot(spec.imageRoot, spec.workingDir || '/')}`,
-        '--setuid', String(spec.uid), '--setgid', String(spec.gid), '--', ...spec.argv],
-      { stdio: ['ignore', log, log], env: spec.env },
+      ['--pdeathsig', 'KILL', this.tools.nsenter, '-t', String(pod.nsPid), '-n', '-u', '-i', '-m', ...pidns.nsenter,
+        '--', this.tools.unshare, '--mount', '--propagation', 'private', ...pidns.unshare, `--mount-proc=${root}/proc`, '--',
+        ...enterContainerArgs(this.helper, spec, { root: { moveRoot: root }, workingDir: spec.workingDir || '/', ptraceScope: this.ptraceScope, yamaView: true }),
+        ...spec.argv],
+      { stdio: log === null ? ['pipe', 'pipe', 'pipe'] : ['ignore', log, log], env: spec.env },
     );
-    fs.closeSync(log);
+    if (log !== null) fs.closeSync(log);
+    else run.stdio = new AttachableStdio(proc, logPath, spec.ephemeral?.stdinOnce ?? false);
     const startedAt = new Date();
     run.launcher = proc;
     run.exited = exitOf(proc);
@@ -411,11 +448,12 @@ class NamespaceRuntime implements PodRuntime {
   private onContainerExit(pod: Pod, run: ContainerRun, info: ExitInfo, startedAt: Date, attemptDir: string): void {
     run.launcher = null;
     run.hostPid = null;
+    run.stdio = null;
     const finishedAt = new Date();
     const exitCode = exitCodeOf(info);
     this.report(pod, run, { state: 'terminated', exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt });
     this.track(pod, this.removeAttempt(pod, attemptDir));
-    if (pod.stopping) return;
+    if (pod.stopping || run.spec.ephemeral) return; // the kubelet never restarts ephemeral containers
     this.scheduleRestart(pod, run, finishedAt.getTime() - startedAt.getTime() < QUICK_EXIT_MS);
   }
 
@@ -479,9 +517,9 @@ class NamespaceRuntime implements PodRuntime {
 }
 
 function newContainerRun(spec: ContainerSpec): ContainerRun {
-  return { spec, restartCount: 0, quickExits: 0, hostPid: null, launcher: null, exited: null, starting: null, backoff: null };
+  return { spec, restartCount: 0, quickExits: 0, hostPid: null, launcher: null, exited: null, starting: null, backoff: null, stdio: null };
 }
 
 export function createNamespaceRuntime(options: NamespaceRuntimeOptions): PodRuntime {
-  return new NamespaceRuntime(options.stateDir);
+  return new NamespaceRuntime(options.stateDir, options.ptraceScope);
 }

@@ -77,8 +77,14 @@ export function signalAll(pids: number[], signal: NodeJS.Signals): void {
 
 /** true once `pid` runs a program other than the given launchers (it has exec'd its command) */
 export function runsBeyond(pid: number, launchers: string[]): boolean {
+  // by file identity, not by name: a container's /bin/sh and the host's are both "/usr/bin/dash"
+  // once the container's root is its namespace's root mount
   try {
-    return !launchers.includes(fs.readlinkSync(`/proc/${pid}/exe`));
+    const exe = fs.statSync(`/proc/${pid}/exe`);
+    return !launchers.some((launcher) => {
+      const tool = fs.statSync(launcher);
+      return tool.dev === exe.dev && tool.ino === exe.ino;
+    });
   } catch {
     return true; // a zombie: it did run (or failed to run) its command
   }

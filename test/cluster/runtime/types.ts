@@ -4,6 +4,7 @@
  * root filesystems. The API layer knows nothing of namespaces; the runtime knows nothing of HTTP.
  */
 import type { Duplex, Readable, Writable } from 'node:stream';
+import type { EffectiveSecurityContext } from './security';
 
 export interface VolumeMountSpec {
   /** directory on the host that is mounted (configMap files are already written there) */
@@ -24,6 +25,19 @@ export interface ContainerSpec {
   uid: number;
   gid: number;
   mounts: VolumeMountSpec[];
+  /** pod + container securityContext merged (security.ts effectiveSecurityContext); absent: the runtime's defaults */
+  securityContext?: EffectiveSecurityContext;
+  /** set for an ephemeral container: never restarted, attachable, maybe in a target's PID namespace */
+  ephemeral?: EphemeralOptions;
+}
+
+export interface EphemeralOptions {
+  /** join this container's PID namespace (kubectl debug --target) */
+  targetContainer?: string;
+  /** keep stdin open for attach (kubectl debug -i) */
+  stdin: boolean;
+  /** close the container's stdin when the first attached client's stdin ends */
+  stdinOnce: boolean;
 }
 
 export interface PodSpecForRuntime {
@@ -36,7 +50,7 @@ export interface PodSpecForRuntime {
 }
 
 export type ContainerState =
-  | { state: 'waiting'; reason: string }
+  | { state: 'waiting'; reason: string; message?: string }
   | { state: 'running'; startedAt: Date }
   | { state: 'terminated'; exitCode: number; reason: string; startedAt: Date; finishedAt: Date };
 
@@ -55,6 +69,11 @@ export interface ExecRequest {
   tty: boolean;
 }
 
+export interface AttachRequest {
+  podUid: string;
+  container: string;
+}
+
 export interface ExecStreams {
   /** null when the client did not ask for stdin */
   stdin: Readable | null;
@@ -71,6 +90,10 @@ export interface PodRuntime {
   startPod(spec: PodSpecForRuntime, onStatus: (update: ContainerStatusUpdate) => void): Promise<void>;
   /** kill every process of the pod (SIGTERM, then SIGKILL after graceSeconds), unmount, clean up */
   stopPod(podUid: string, graceSeconds: number): Promise<void>;
+  /** add an ephemeral container to a running pod (its status goes to the pod's onStatus) */
+  startEphemeralContainer(podUid: string, spec: ContainerSpec): Promise<void>;
+  /** connect to the stdio of a running attachable (ephemeral) container until it exits */
+  attach(req: AttachRequest, streams: ExecStreams, signal: AbortSignal): Promise<ExecOutcome>;
   /** run a command inside a container, as its user, in its namespaces and root */
   exec(req: ExecRequest, streams: ExecStreams, signal: AbortSignal): Promise<ExecOutcome>;
   /** connect to 127.0.0.1:port inside the pod's network namespace */

@@ -1,7 +1,7 @@
 /** The stop message of `kubectl wand debug`: what ending the session left in each process (issue 15). */
 import { PassThrough } from 'node:stream';
 import type { CloseResult } from '../../../src/agent/contract';
-import type { ClosedTarget } from '../../../src/kube/debug-session';
+import type { ClosedTarget } from '../../../src/session/debug-session';
 import { createDebugRenderer } from '../../../src/ui/debug-view';
 
 function render(closed: ClosedTarget[], json = false): { err: string; out: string } {
