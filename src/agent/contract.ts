@@ -105,6 +105,55 @@ export interface InjectResult {
   sysPath0: string | null;
   /** true when the main file lives under site-packages / dist-packages */
   underSitePackages: boolean;
+  /** who opened the listener: kubectl-wand (closed when the last session ends) or the app (left alone) */
+  owner: 'wand' | 'app';
+  /** other live kubectl-wand sessions attached to this process (their editors may be attached) */
+  otherSessions: number;
+}
+
+/**
+ * This session leaves a process it injected. Its debugpy listener closes (adapter ended, tracing
+ * off, threads held at breakpoints resumed) unless another session still holds it, the app opened
+ * it, or keepListening. The agent does the same by itself for what it injected when its stdin ends.
+ */
+export interface CloseRequest {
+  op: 'close';
+  pid: number;
+  keepListening?: boolean;
+  /** seconds to wait for the target's main thread to run the close */
+  timeoutSeconds: number;
+}
+/**
+ * closed: nothing of ours listens in the process any more. not-listening: nothing was open.
+ * keep-listening / other-sessions / app-listener: left listening on purpose. fallback: this debugpy
+ * lacks an internal the close relies on (left as it was). adapter-killed: the main thread never ran
+ * the close; the adapter was ended (no editor can attach) but tracing stays until the next session.
+ * incomplete / error: the close ran but something is left (see `fallback` / `error`).
+ */
+export type CloseReason =
+  | 'closed'
+  | 'not-listening'
+  | 'keep-listening'
+  | 'other-sessions'
+  | 'app-listener'
+  | 'fallback'
+  | 'adapter-killed'
+  | 'incomplete'
+  | 'error';
+export interface CloseResult {
+  op: 'close';
+  pid: number;
+  closed: boolean;
+  reason: CloseReason;
+  /** the debug port in the pod, when one was open */
+  port?: number;
+  otherSessions?: number;
+  /** threads that were held at a breakpoint and now run */
+  resumedThreads?: number;
+  /** why the listener was left (another debugpy, main thread busy) */
+  fallback?: string;
+  error?: string;
+  seconds?: number;
 }
 
 /**
@@ -199,8 +248,8 @@ export type TraceDenialCode =
 /** How remote debugging is switched off in a process (a build without it: remoteDebugBuild false). */
 export type RemoteDebugOffCode = 'x-option' | 'env';
 
-export type AgentRequest = ListRequest | InjectRequest | ExecCodeRequest | StackRequest | DoctorRequest;
-export type AgentResult = ListResult | InjectResult | ExecCodeResult | StackResult | DoctorResult;
+export type AgentRequest = ListRequest | InjectRequest | CloseRequest | ExecCodeRequest | StackRequest | DoctorRequest;
+export type AgentResult = ListResult | InjectResult | CloseResult | ExecCodeResult | StackResult | DoctorResult;
 
 /** Error codes the agent reports; the CLI maps each to one line plus a remedy. */
 export type AgentErrorCode =

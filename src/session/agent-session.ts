@@ -151,7 +151,8 @@ class Session implements AgentSession {
     private readonly interpreter: Interpreter,
     private readonly opts: AgentSessionOptions,
   ) {
-    this.proc = kubectl.spawn(sessionExecArgs(target, interpreter), { stdin: 'pipe' });
+    // its own process group: it must outlive a Ctrl-C, to close the listeners (issue 15)
+    this.proc = kubectl.spawn(sessionExecArgs(target, interpreter), { stdin: 'pipe', ownProcessGroup: true });
     const stdin = this.proc.child.stdin;
     stdin?.on('error', () => undefined); // kubectl is gone: `closed` says why
     stdin?.write(`${Buffer.from(opts.agentSource, 'utf8').toString('base64')}\n`);

@@ -117,7 +117,7 @@ run('kubectl wand debug', () => {
       expect(hit.requestCompleted).toBe(true);
       expect(await stopSession(child)).toBe(0);
       expect(child.lines.map((l) => JSON.parse(l).event)).toContain('stopped');
-      expect(child.stderr()).toMatch(/debugpy keeps listening/);
+      expect(child.stderr()).toMatch(/debugger closed — nothing listens on 127.0.0.1:5679/);
       if (id !== 'knative' && id !== 'two-container/plain') {
         // one pod, one container: the agent exec opened by TYPE/NAME while resolving is the session
         const execs = child.kubectlCalls().filter((c) => c[0] === 'exec');
@@ -209,7 +209,7 @@ run('kubectl wand debug', () => {
     const noForward = startDebug(s, ['--no-forward']);
     const injected = await ready(noForward);
     expect(injected.targets[0].localPort).toBeNull();
-    expect(injected.targets[0].reused).toBe(true);
+    expect(injected.targets[0].reused).toBe(false); // the previous session closed its listener (issue 15)
     expect(noForward.kubectlCalls().some((c) => c[0] === 'port-forward')).toBe(false);
     expect(await stopSession(noForward)).toBe(0);
   });

@@ -6,10 +6,10 @@ import os
 import signal
 import sys
 
-from .events import AgentError, _request, emit, start_serving
+from .events import AgentError, _request, emit, end_output, start_serving
 from .helper_python import python_version
 from .files import run_pending_cleanups
-from .ops import OPERATIONS
+from .ops import OPERATIONS, close_all_injected
 from .watch import Watcher, op_watch
 
 
@@ -81,6 +81,9 @@ def serve():
         for line in iter(sys.stdin.buffer.readline, b''):
             if line.strip():
                 dispatch(line, watcher)
+        # the CLI went without closing what it injected (killed, or its exec dropped)
+        end_output()
+        close_all_injected()
     except SystemExit:
         pass
     finally:

@@ -96,3 +96,19 @@ describe('assembly rules', () => {
     expect(() => dependencyOrder([parseModule('a', mod('a', ['zz']))])).toThrow(/does not exist/);
   });
 });
+
+describe('code that runs in the target (in_target/)', () => {
+  it('travels as the exact text of its file, and the program never reads it from disk', () => {
+    const program = assembleAgent();
+    const listener = readFileSync(path.join(AGENT_PACKAGE_DIR, 'in_target', 'listener.py'), 'utf8');
+    expect(program).toContain(`LISTENER_SOURCE = r'''${listener}'''`);
+    expect(program).not.toMatch(/^\w+ = in_target_source\(/m);
+    const run = spawnSync('python3', ['-'], { input: `${program}\nprint(LISTENER_SOURCE == open(${JSON.stringify(path.join(AGENT_PACKAGE_DIR, 'in_target', 'listener.py'))}).read())\n`, encoding: 'utf8', timeout: 30_000 });
+    expect(run.stdout.trim()).toBe('True');
+  });
+
+  it('names a missing file', () => {
+    const module = '"""M."""\n\nX = in_target_source(\'gone.py\')\n';
+    expect(() => assembleSources('"""A."""', new Map([['m', module]]))).toThrow('in_target/gone.py does not exist');
+  });
+});

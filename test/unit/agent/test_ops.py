@@ -56,7 +56,7 @@ class RequestFieldsTest(unittest.TestCase):
         ops.check_syntax('x = (', target)
 
     def test_every_operation(self):
-        self.assertEqual(sorted(ops.OPERATIONS), ['doctor', 'exec', 'inject', 'list', 'stack'])
+        self.assertEqual(sorted(ops.OPERATIONS), ['close', 'doctor', 'exec', 'inject', 'list', 'stack'])
 
 
 if __name__ == '__main__':
