@@ -37,8 +37,16 @@ DIRECT_SYSCALLS = {0: 'read', 7: 'poll', 23: 'select', 34: 'pause', 35: 'nanosle
                    45: 'recvfrom', 47: 'recvmsg', 61: 'wait4', 230: 'clock_nanosleep', 232: 'epoll_wait',
                    247: 'waitid', 270: 'pselect6', 271: 'ppoll', 281: 'epoll_pwait', 288: 'accept4',
                    299: 'recvmmsg', 441: 'epoll_pwait2'}
-#: lock and Event waits: made to return EINTR, after which CPython's lock acquire runs pending calls
-FUTEX_SYSCALLS = {202: 'futex', 449: 'futex_waitv'}
+#: lock and Event waits: made to return EINTR, after which CPython's lock acquire runs pending calls.
+#: restart_syscall is a futex or sleep resumed after a signal: which one is not known, so never direct.
+EINTR_SYSCALLS = {202: 'futex', 449: 'futex_waitv', 219: 'restart_syscall'}
+#: other names, for reports only
+OTHER_SYSCALLS = {1: 'write', 42: 'connect', 44: 'sendto', 46: 'sendmsg', 72: 'fcntl', 73: 'flock',
+                  128: 'rt_sigtimedwait', 130: 'rt_sigsuspend', 68: 'msgsnd', 70: 'msgrcv'}
+
+
+def syscall_name(nr):
+    return DIRECT_SYSCALLS.get(nr) or EINTR_SYSCALLS.get(nr) or OTHER_SYSCALLS.get(nr) or 'syscall %d' % nr
 ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK = 512, 513, 514, 516
 EINTR = 4
 
@@ -127,9 +135,9 @@ def _status(pid):
     return fields
 
 
-def check_target(pid):
+def check_target(pid, machine=None):
     """Refuse early, with the most telling reason, what this injector must not touch."""
-    machine = os.uname()[4]
+    machine = machine or os.uname()[4]
     if machine != 'x86_64':
         raise InjectError('unsupported-arch', 'the ptrace injector supports x86_64 only, not %s' % machine)
     try:
@@ -456,7 +464,7 @@ class Injection(object):
             tracee.write(page + HEADER, build_source(page, self.code) + b'\0')
         nr, rax = signed(saved.orig_rax), signed(saved.rax)
         blocked = nr >= 0 and -rax in (ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK)
-        self.report['syscall'] = (DIRECT_SYSCALLS.get(nr) or FUTEX_SYSCALLS.get(nr) or 'syscall %d' % nr) if blocked else None
+        self.report['syscall'] = syscall_name(nr) if blocked else None
         if self.allow_direct and blocked and nr in DIRECT_SYSCALLS and \
                 tracee.call(syms['PyGILState_Check'], (), deadline, ()) & 0xffffffff == 0:
             regs = self._direct_chain(tracee, deadline, -rax)
@@ -469,7 +477,7 @@ class Injection(object):
             raise CallAborted(-1)   # the queue is full: try again
         self.report['route'] = 'pending'
         regs = saved.copy()
-        if blocked and nr in FUTEX_SYSCALLS:
+        if blocked and nr in EINTR_SYSCALLS:
             regs.rax, regs.orig_rax = (-EINTR) & U64, U64   # as if a signal arrived: acquire runs pending calls
         tracee.restore(regs)
 
@@ -547,8 +555,7 @@ class Injection(object):
         if syscall and syscall[0] == 'running':
             return 'main thread running'
         if syscall and syscall[0].lstrip('-').isdigit():
-            nr = int(syscall[0])
-            name = DIRECT_SYSCALLS.get(nr) or FUTEX_SYSCALLS.get(nr) or 'syscall %d' % nr
+            name = syscall_name(int(syscall[0]))
             return 'main thread blocked in %s%s' % (name, ', wchan %s' % wchan if wchan and wchan != '0' else '')
         return 'main thread %s' % ' '.join(syscall[:1])
 
