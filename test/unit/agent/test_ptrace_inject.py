@@ -139,7 +139,8 @@ class Hammer(threading.Thread):
         self.join(30)
 
 
-class LiveBase(unittest.TestCase):
+class LiveBase(object):
+    """The live tests, made a TestCase once per version below."""
     version = None
 
     def setUp(self):
@@ -314,7 +315,7 @@ class LiveBase(unittest.TestCase):
 
 for _version in VERSIONS:
     _name = 'Python%sTest' % _version.replace('.', '')
-    globals()[_name] = type(_name, (LiveBase,), {'version': _version})
+    globals()[_name] = type(_name, (LiveBase, unittest.TestCase), {'version': _version})
 del _version, _name
 
 
