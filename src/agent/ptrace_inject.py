@@ -225,6 +225,22 @@ class Target(object):
                               '%d.%d-%d.%d' % ((self.pid,) + self.version + SUPPORTED[0] + SUPPORTED[1]))
 
 
+_targets = {}
+
+
+def target_of(pid):
+    """Target(pid), reused while the same process lives (its libraries do not move)."""
+    try:
+        key = (pid, _read('/proc/%d/stat' % pid).rsplit(')', 1)[1].split()[19])
+    except (OSError, IndexError):
+        raise InjectError('no-such-process', 'process %d exited' % pid)
+    if key not in _targets:
+        if len(_targets) > 64:
+            _targets.clear()
+        _targets[key] = Target(pid)
+    return _targets[key]
+
+
 def build_source(page, code):
     return (TOP_SOURCE % (ascii(WRAPPER_SOURCE), '0x%016x' % page, ascii(code))).encode('ascii')
 
@@ -320,7 +336,7 @@ class Injection(object):
         begun = time.monotonic()
         deadline = begun + deadline_seconds
         check_target(self.pid)
-        self.target = Target(self.pid)
+        self.target = target_of(self.pid)
         if self.target.version:
             self.report['version'] = '%d.%d' % self.target.version
         while True:

@@ -276,7 +276,7 @@ class Tracee(object):
             if deadline is not None and time.monotonic() >= deadline:
                 raise WaitTimeout()
             time.sleep(delay)
-            delay = min(delay * 2, 0.002)
+            delay = min(delay * 2, 0.0005)
 
     def remember(self, sig):
         if sig not in self.signals or sig >= 32:

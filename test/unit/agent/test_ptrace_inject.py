@@ -467,7 +467,7 @@ class OtherInjectorInterpretersTest(unittest.TestCase):
 
 def tearDownModule():
     missing = [v for v in VERSIONS if v not in RAN]
-    note('target versions run: %s; absent: %s\n' % (', '.join(RAN) or 'none', ', '.join(missing) or 'none'))
+    note('live target versions run: %s; not run: %s\n' % (', '.join(RAN) or 'none', ', '.join(missing) or 'none'))
 
 
 if __name__ == '__main__':
