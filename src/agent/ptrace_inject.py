@@ -21,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ptrace_elf  # noqa: E402
+import ptrace_x86  # noqa: E402
 from ptrace_x86 import (MAGIC, RED_ZONE, U64, CallAborted, CallCrashed, PtraceError,  # noqa: E402
                         TargetGone, Tracee, WaitTimeout, signed)
 

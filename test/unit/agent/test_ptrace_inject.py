@@ -303,6 +303,45 @@ class LiveBase(object):
              'skipped, page freed, %d requests, %d errors' % (self.version, took, injection.report['stoppedMs'],
                                                              hammer.ok, hammer.errors))
 
+    def snapshot(self, pid):
+        """Every general register and the XSAVE area of the main thread, seen by a fresh stop."""
+        tracee = ptrace_inject.Tracee(pid)
+        tracee.seize()
+        try:
+            tracee.stop(time.monotonic() + 5)
+            regs = dict((name, getattr(tracee.saved_regs, name)) for name in ptrace_inject.ptrace_x86.REG_NAMES)
+            return regs, tracee.saved_fp
+        finally:
+            tracee.release()
+
+    def assert_same_context(self, before, after):
+        self.assertEqual(before[0], after[0])
+        self.assertEqual(before[1][0], after[1][0])
+        self.assertEqual(before[1][1], after[1][1], 'the FP/vector state changed')
+
+    def test_context_comes_back_exactly_after_the_direct_route(self):
+        app = self.start('read')
+        time.sleep(0.2)
+        before = self.snapshot(app.pid)
+        report = run_in_main_thread(app.pid, 'x = [float(i) / 7 for i in range(1000)]', 5, 5)
+        self.assertTrue(report['ok'], report)
+        self.assertEqual(report['route'], 'direct')
+        self.assert_same_context(before, self.snapshot(app.pid))
+
+    def test_context_comes_back_exactly_after_queueing(self):
+        lockfile = os.path.join(self.workdir, 'lock')
+        with open(lockfile, 'wb') as held:
+            import fcntl
+            fcntl.flock(held, fcntl.LOCK_EX)
+            app = self.start('flock', [lockfile])
+            time.sleep(0.3)
+            before = self.snapshot(app.pid)
+            injection = Injection(app.pid, 'pass')
+            with self.assertRaises(InjectError):
+                injection.start(0.3)
+            self.assertEqual(injection.report['route'], 'pending')
+            self.assert_same_context(before, self.snapshot(app.pid))
+
     def test_code_that_raises_is_reported(self):
         app = self.start('sleep')
         report = run_in_main_thread(app.pid, 'raise ValueError("from the test")', 5, 5)
