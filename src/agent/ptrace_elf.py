@@ -26,10 +26,11 @@ class ElfError(Exception):
 
 
 class Mapping(object):
-    __slots__ = ('start', 'end', 'perms', 'offset', 'inode', 'path')
+    __slots__ = ('start', 'end', 'perms', 'offset', 'dev', 'inode', 'path')
 
-    def __init__(self, start, end, perms, offset, inode, path):
-        self.start, self.end, self.perms, self.offset, self.inode, self.path = start, end, perms, offset, inode, path
+    def __init__(self, start, end, perms, offset, dev, inode, path):
+        self.start, self.end, self.perms, self.offset = start, end, perms, offset
+        self.dev, self.inode, self.path = dev, inode, path
 
 
 def parse_maps(text):
@@ -38,7 +39,7 @@ def parse_maps(text):
         m = _MAPS_RE.match(line)
         if m:
             maps.append(Mapping(int(m.group(1), 16), int(m.group(2), 16), m.group(3), int(m.group(4), 16),
-                                int(m.group(7)), m.group(8)))
+                                (int(m.group(5), 16), int(m.group(6), 16)), int(m.group(7)), m.group(8)))
     return maps
 
 
@@ -99,18 +100,26 @@ class ElfFile(object):
 
 
 def open_mapped_file(pid, mapping):
-    """The file behind a mapping, through the target's root; None if it is gone or was replaced."""
+    """The file behind a mapping, or None if it is gone or was replaced.
+
+    maps shows paths relative to the reader's root when it can reach them (a chroot), else relative
+    to the target's mount namespace (another container): try through the target's root, then as
+    shown, then map_files (needs CAP_CHECKPOINT_RESTORE); accept only the mapped device and inode.
+    """
     path = mapping.path
     if not path.startswith('/') or path.endswith(' (deleted)'):
         return None
-    try:
-        f = open('/proc/%d/root%s' % (pid, path), 'rb')
-    except OSError:
-        return None
-    if os.fstat(f.fileno()).st_ino != mapping.inode:
+    for candidate in ('/proc/%d/root%s' % (pid, path), path,
+                      '/proc/%d/map_files/%x-%x' % (pid, mapping.start, mapping.end)):
+        try:
+            f = open(candidate, 'rb')
+        except OSError:
+            continue
+        st = os.fstat(f.fileno())
+        if st.st_ino == mapping.inode and (os.major(st.st_dev), os.minor(st.st_dev)) == mapping.dev:
+            return f
         f.close()
-        return None
-    return f
+    return None
 
 
 class LoadedObject(object):

@@ -56,6 +56,7 @@ STATUS_SIZE = 8
 ALTSTACK_AT = 3584       # where sigaltstack() writes the current alternate stack
 ERROR_AT, ERROR_MAX = 16, 3000
 PROT_RW, MAP_PRIVATE_ANON = 3, 0x22
+SS_ONSTACK = 1
 
 GADGET_RESTORE_RT = b'\x48\xc7\xc0\x0f\x00\x00\x00\x0f\x05'   # mov $15,%rax; syscall
 GADGET_POP_RDI = b'\x5f\xc3'                                   # pop %rdi; ret
@@ -171,6 +172,9 @@ def check_target(pid, machine=None):
     if status.get('TracerPid', '0') != '0':
         raise InjectError('permission-denied', 'process %d is already traced by process %s (a debugger or strace?)'
                           % (pid, status['TracerPid']))
+    if not os.path.isdir('/proc/%d/root/proc/sys' % pid):
+        raise InjectError('internal', 'process %d has no /proc mounted; the injected code needs /proc/self/mem to '
+                          'report to the injector' % pid)
     if 'shstk' in status.get('x86_Thread_features', ''):
         raise InjectError('unsupported-arch', 'process %d uses a shadow stack (CET), which the injector does not '
                           'support' % pid)
@@ -212,6 +216,7 @@ class Target(object):
         self.version = names[:2] if names else None
         self.free_threaded = bool(names and names[2])
         self.version_address = self.symbols.get('Py_Version')
+        self.initialized = False
         reader = Tracee(pid)   # reading code needs no stop
         self.gadgets = find_gadgets(reader, self.libc_exec) or find_gadgets(reader, self.python_exec)
 
@@ -326,7 +331,7 @@ class Injection(object):
         self.target = None
         self.report = {'ok': False, 'code': None, 'message': '', 'pid': pid, 'route': None, 'syscall': None,
                        'version': None, 'started': False, 'finished': False, 'mainThread': None, 'error': None,
-                       'attempts': 0, 'stoppedMs': 0.0, 'startMs': None, 'signalsRedelivered': 0,
+                       'attempts': 0, 'calls': 0, 'stoppedMs': 0.0, 'startMs': None, 'signalsRedelivered': 0,
                        'pageFreed': False}
 
     # --- public ---------------------------------------------------------------------------
@@ -442,8 +447,13 @@ class Injection(object):
                                   'deadline; the thread was restored' % self.pid)
             finally:
                 self.report['stoppedMs'] += round((time.monotonic() - stopped) * 1000, 3)
+                self.report['calls'] += tracee.calls
         except TargetGone:
             raise InjectError('no-such-process', 'process %d exited' % self.pid)
+        except OSError as exc:   # PtraceError too
+            if exc.errno == 3 or not os.path.exists('/proc/%d' % self.pid):
+                raise InjectError('no-such-process', 'process %d exited' % self.pid)
+            raise InjectError('internal', 'process %d: %s' % (self.pid, exc))
         finally:
             self._let_go(tracee, deadline)
 
@@ -460,9 +470,11 @@ class Injection(object):
 
     def _work(self, tracee, deadline):
         syms, saved = self.target.symbols, tracee.saved_regs
-        if tracee.call(syms['Py_IsInitialized'], (), deadline, ()) & 0xffffffff == 0:
-            tracee.restore()
-            raise InjectError('not-ready', 'process %d: the interpreter is starting or finishing' % self.pid)
+        if not self.target.initialized:   # once seen initialized, one call fewer while held
+            if tracee.call(syms['Py_IsInitialized'], (), deadline, ()) & 0xffffffff == 0:
+                tracee.restore()
+                raise InjectError('not-ready', 'process %d: the interpreter is starting or finishing' % self.pid)
+            self.target.initialized = True
         try:
             self.target.check_version(tracee)
         except InjectError:
@@ -512,14 +524,17 @@ class Injection(object):
             return None
         altstack = struct.unpack('<QiiQ', tracee.read(self.page + ALTSTACK_AT, 24))
         altstack = (altstack[0], altstack[1], altstack[3])
+        if altstack[1] & SS_ONSTACK:
+            return None   # inside a signal handler on a small alternate stack: no room for Python
         if restart == ERESTART_RESTARTBLOCK:
             resume_rip, resume_rax = saved.rip, -EINTR
         else:
             resume_rip, resume_rax = saved.rip - 2, saved.orig_rax   # execute the syscall again
         size = 640 + len(tracee.saved_fp[1])
         chain_at = ((saved.rsp - RED_ZONE - size - 64) & ~63) + 8
-        if self.target.stack and not (self.target.stack[0] <= chain_at - 4096):
-            return None   # the stack is not mapped that far down yet: use the pending route
+        stack = self.target.stack
+        if stack is None or not stack[0] <= chain_at - 4096 < saved.rsp < stack[1]:
+            return None   # not on the main stack, or it is not mapped that far down yet
         fp_address = (chain_at + 64 + 8 + 304 + 128 + 63) & ~63
         frame = signal_frame(saved, tracee.saved_fp, sigblk(self.pid), altstack, resume_rip, resume_rax, fp_address)
         if frame is None:
@@ -543,10 +558,10 @@ class Injection(object):
         while True:
             try:
                 status = reader.read(self.page, STATUS_SIZE)
-            except OSError:
-                if not os.path.exists('/proc/%d' % self.pid):
+            except OSError as exc:
+                if exc.errno == 3 or not os.path.exists('/proc/%d' % self.pid):
                     raise InjectError('no-such-process', 'process %d exited' % self.pid)
-                raise
+                raise InjectError('internal', 'process %d: cannot read its memory: %s' % (self.pid, exc))
             if done(status):
                 return status
             if time.monotonic() >= deadline:

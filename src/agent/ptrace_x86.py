@@ -154,6 +154,7 @@ class Tracee(object):
         self.running = False       # resumed and not yet seen stopped again
         self.dirty = False         # registers differ from the saved context
         self.stops = 0
+        self.calls = 0             # functions called in the thread
 
     # --- raw requests ---------------------------------------------------------------------
 
@@ -333,6 +334,7 @@ class Tracee(object):
         CallCrashed, WaitTimeout and TargetGone leave the thread stopped somewhere the caller must
         `settle` (WaitTimeout) or restore from (the others, except TargetGone).
         """
+        self.calls += 1
         regs = self.saved_regs.copy()
         sp = ((self.saved_regs.rsp - RED_ZONE - 256) & ~0xF) - 8
         self.write(sp, struct.pack('<Q', MAGIC))

@@ -30,10 +30,13 @@ REPO = os.path.abspath(os.path.join(HERE, '..', '..', '..'))
 AGENT_DIR = os.path.join(REPO, 'src', 'agent')
 TARGET = os.path.join(HERE, 'ptrace_target.py')
 sys.path.insert(0, AGENT_DIR)
+sys.path.insert(0, HERE)
 
 import ptrace_elf  # noqa: E402
+import wandtest  # noqa: E402
 import ptrace_inject  # noqa: E402
 from ptrace_inject import InjectError, Injection, run_in_main_thread  # noqa: E402
+from wandtest import requires_container  # noqa: E402
 
 PYENV = os.environ.get('WAND_PTRACE_PYENV', '/root/.pyenv/versions')
 VERSIONS = ('3.9', '3.10', '3.11', '3.12', '3.13')
@@ -502,6 +505,43 @@ class OtherInjectorInterpretersTest(unittest.TestCase):
                   'cp "$0"/ptrace_*.py "$R/tmp/"; exec chroot "$R" python3.14 /tmp/ptrace_inject.py "$@"')
         self.check(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, AGENT_DIR, root],
                    '3.14 (chroot)')
+
+
+@requires_container
+class ContainerTargetTest(unittest.TestCase):
+    """A target in its own PID and mount namespaces, on the test image's Debian python3.13 (a
+    non-PIE executable with libpython linked in); the injector outside resolves symbols through
+    /proc/PID/root."""
+
+    def setUp(self):
+        if not X86_64 or not os.path.exists(os.path.join(wandtest.TEST_ROOT, 'usr/bin/python3.13')):
+            self.skipTest('needs x86_64 and python3.13 in the test image')
+        self.workdir = tempfile.mkdtemp(prefix='wand-ptrace-test-')
+        self.container = wandtest.Container(wandtest.TEST_ROOT, self.workdir)
+
+    def tearDown(self):
+        self.container.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def test_injects_into_a_containers_python_3_13(self):
+        shutil.copy(TARGET, self.container.host_path('/tmp/ptrace_target.py'))
+        with open(self.container.host_path('/tmp/payload.py'), 'w') as f:
+            f.write(PAYLOAD % '/tmp/marker')
+        app = self.container.start(['python3.13', '-u', '/tmp/ptrace_target.py', 'cycle'], name='target')
+        wandtest.wait_for(lambda: 'READY' in app.log(), timeout=20, what='READY')
+        hammer = Hammer(int(app.log().split()[1]))
+        hammer.start()
+        reports = [run_in_main_thread(app.host_pid, 'N = %d\nexec(open("/tmp/payload.py").read())' % n, 15, 15)
+                   for n in range(10)]
+        hammer.finish()
+        self.assertTrue(all(r['ok'] for r in reports), [r for r in reports if not r['ok']])
+        with open(self.container.host_path('/tmp/marker')) as f:
+            self.assertEqual(f.read().split(), ['%d:1' % n for n in range(10)])
+        self.assertEqual(hammer.errors, 0, hammer.last_error)
+        with open('/proc/%d/status' % app.host_pid) as f:
+            self.assertIn('TracerPid:\t0', f.read())
+        note('container python3.13 (%s): 10 ok, routes %s, %d requests, %d errors'
+             % (reports[0]['version'], sorted(set(r['route'] for r in reports)), hammer.ok, hammer.errors))
 
 
 def tearDownModule():
