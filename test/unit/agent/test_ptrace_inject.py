@@ -306,8 +306,13 @@ class LiveBase(object):
              'skipped, page freed, %d requests, %d errors' % (self.version, took, injection.report['stoppedMs'],
                                                              hammer.ok, hammer.errors))
 
-    def snapshot(self, pid):
-        """Every general register and the XSAVE area of the main thread, seen by a fresh stop."""
+    def snapshot(self, pid, syscall):
+        """Every general register and the XSAVE area of the main thread, seen by a fresh stop once it
+        is blocked in `syscall` (by number)."""
+        def blocked():
+            with open('/proc/%d/task/%d/syscall' % (pid, pid)) as f:
+                return f.read().split()[0] == str(syscall)
+        wandtest.wait_for(blocked, timeout=10, what='main thread in syscall %d' % syscall)
         tracee = ptrace_inject.Tracee(pid)
         tracee.seize()
         try:
@@ -324,12 +329,11 @@ class LiveBase(object):
 
     def test_context_comes_back_exactly_after_the_direct_route(self):
         app = self.start('read')
-        time.sleep(0.2)
-        before = self.snapshot(app.pid)
+        before = self.snapshot(app.pid, 0)
         report = run_in_main_thread(app.pid, 'x = [float(i) / 7 for i in range(1000)]', 5, 5)
         self.assertTrue(report['ok'], report)
         self.assertEqual(report['route'], 'direct')
-        self.assert_same_context(before, self.snapshot(app.pid))
+        self.assert_same_context(before, self.snapshot(app.pid, 0))
 
     def test_context_comes_back_exactly_after_queueing(self):
         lockfile = os.path.join(self.workdir, 'lock')
@@ -337,13 +341,12 @@ class LiveBase(object):
             import fcntl
             fcntl.flock(held, fcntl.LOCK_EX)
             app = self.start('flock', [lockfile])
-            time.sleep(0.3)
-            before = self.snapshot(app.pid)
+            before = self.snapshot(app.pid, 73)
             injection = Injection(app.pid, 'pass')
             with self.assertRaises(InjectError):
                 injection.start(0.3)
             self.assertEqual(injection.report['route'], 'pending')
-            self.assert_same_context(before, self.snapshot(app.pid))
+            self.assert_same_context(before, self.snapshot(app.pid, 73))
 
     def test_code_that_raises_is_reported(self):
         app = self.start('sleep')
