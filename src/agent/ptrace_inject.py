@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ptrace_elf  # noqa: E402
 import ptrace_x86  # noqa: E402
 from ptrace_x86 import (MAGIC, RED_ZONE, U64, CallAborted, CallCrashed, PtraceError,  # noqa: E402
-                        TargetGone, Tracee, WaitTimeout, signed)
+                        TargetGone, Tracee, WaitTimeout, find_gadgets, signal_frame, signed)
 
 DISABLE_ENV = 'PYTHON_DISABLE_REMOTE_DEBUG'
 SUPPORTED = ((3, 9), (3, 13))
@@ -58,12 +58,6 @@ ERROR_AT, ERROR_MAX = 16, 3000
 PROT_RW, MAP_PRIVATE_ANON = 3, 0x22
 SS_ONSTACK = 1
 
-GADGET_RESTORE_RT = b'\x48\xc7\xc0\x0f\x00\x00\x00\x0f\x05'   # mov $15,%rax; syscall
-GADGET_POP_RDI = b'\x5f\xc3'                                   # pop %rdi; ret
-GADGET_RET = b'\xc3'
-FP_XSTATE_MAGIC1, FP_XSTATE_MAGIC2 = 0x46505853, 0x46505845
-AMX_FEATURES, AMX_BYTES = (1 << 17) | (1 << 18), 64 + 8192
-UC_FLAGS = 0x7           # UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
 
 # The code PyRun_SimpleString runs in __main__: binds no name there and can raise nothing.
 TOP_SOURCE = ("try:\n"
@@ -256,61 +250,8 @@ def page_size_for(code):
 
 
 # ---------------------------------------------------------------------------------------------
-# The direct route: a return chain and a signal frame on the thread's own stack
+# Read while the thread is held
 # ---------------------------------------------------------------------------------------------
-
-
-def find_gadgets(tracee, ranges):
-    found = {}
-    for start, end in ranges:
-        try:
-            text = tracee.read(start, end - start)
-        except OSError:
-            continue
-        for name, pattern in (('restore_rt', GADGET_RESTORE_RT), ('pop_rdi', GADGET_POP_RDI), ('ret', GADGET_RET)):
-            at = text.find(pattern)
-            if at >= 0 and name not in found:
-                found[name] = start + at
-        if len(found) == 3:
-            return found
-    return None
-
-
-def sigframe_fpstate(fp):
-    """The FP area of a signal frame from the PTRACE_GETREGSET dump: the same XSAVE standard
-    format, with the software bytes rt_sigreturn checks (the dump has XCR0 there, as gdb knows)
-    and the second magic word after it. None if it cannot be made exact."""
-    kind, data = fp
-    if kind != 'xstate':
-        return data   # FXSAVE only: the kernel restores it as such
-    xcr0 = struct.unpack_from('<Q', data, 464)[0]
-    in_use = struct.unpack_from('<Q', data, 512)[0]
-    size = len(data)
-    if xcr0 & AMX_FEATURES:
-        # Unverified: AMX tile state (last in the standard format) is only restorable by a task
-        # that asked for it; leave it out when unused, and refuse the direct route otherwise.
-        if in_use & AMX_FEATURES:
-            return None
-        xcr0 &= ~AMX_FEATURES
-        size -= AMX_BYTES
-    if size < 576 or size > len(data):
-        return None
-    sw = struct.pack('<IIQI28x', FP_XSTATE_MAGIC1, size + 4, xcr0, size)
-    return data[:464] + sw + data[512:size] + struct.pack('<I', FP_XSTATE_MAGIC2)
-
-
-def signal_frame(regs, fp, sigmask, altstack, resume_rip, resume_rax, fp_address):
-    """A struct ucontext (x86_64) and the FP area: what rt_sigreturn restores the thread from."""
-    fpstate = sigframe_fpstate(fp)
-    if fpstate is None:
-        return None
-    ss_sp, ss_flags, ss_size = altstack
-    mcontext = struct.pack('<18Q4H4QQ8Q', regs.r8, regs.r9, regs.r10, regs.r11, regs.r12, regs.r13, regs.r14,
-                           regs.r15, regs.rdi, regs.rsi, regs.rbp, regs.rbx, regs.rdx, resume_rax & U64, regs.rcx,
-                           regs.rsp, resume_rip, regs.eflags, regs.cs, 0, 0, regs.ss, 0, 0, 0, 0, fp_address,
-                           *([0] * 8))
-    ucontext = struct.pack('<QQQiiQ', UC_FLAGS, 0, ss_sp, ss_flags, 0, ss_size) + mcontext + struct.pack('<Q', sigmask)
-    return ucontext, fpstate
 
 
 def sigblk(pid):

@@ -59,6 +59,14 @@ def newest_version():
     return present[-1] if present else None
 
 
+def wait_blocked(pid, syscall):
+    """Until the main thread of `pid` is blocked in `syscall` (a number)."""
+    def blocked():
+        with open('/proc/%d/task/%d/syscall' % (pid, pid)) as f:
+            return f.read().split()[0] == str(syscall)
+    wandtest.wait_for(blocked, timeout=20, what='main thread of %d in syscall %d' % (pid, syscall))
+
+
 def note(text):
     sys.stderr.write('\n    [ptrace] %s' % text)
     sys.stderr.flush()
@@ -189,8 +197,7 @@ class LiveBase(object):
         self.assertNotIn(status['State'].strip()[:1], ('T', 't'))
         if check_ticks:
             before = app.stats()['ticks']
-            time.sleep(0.3)
-            self.assertGreater(app.stats()['ticks'], before, 'SIGALRM ticks stopped')
+            wandtest.wait_for(lambda: app.stats()['ticks'] > before, timeout=5, what='SIGALRM ticks to go on')
 
     def inject_in_a_row(self, mode, count):
         app = self.start(mode)
@@ -255,6 +262,7 @@ class LiveBase(object):
 
     def inject_in_a_row_without_ticks(self, mode, count=3):
         app = self.start(mode)
+        wait_blocked(app.pid, 0)   # read
         reports = []
         for n in range(count):
             report = run_in_main_thread(app.pid, self.code(n), deadline_seconds=5, run_seconds=5)
@@ -275,7 +283,7 @@ class LiveBase(object):
             app = self.start('flock', [lockfile])
             hammer = Hammer(app.port)
             hammer.start()
-            time.sleep(0.3)   # the main thread is in flock() by now
+            wait_blocked(app.pid, 73)   # flock
             injection = Injection(app.pid, self.code(0))
             begun = time.monotonic()
             with self.assertRaises(InjectError) as caught:
@@ -309,10 +317,7 @@ class LiveBase(object):
     def snapshot(self, pid, syscall):
         """Every general register and the XSAVE area of the main thread, seen by a fresh stop once it
         is blocked in `syscall` (by number)."""
-        def blocked():
-            with open('/proc/%d/task/%d/syscall' % (pid, pid)) as f:
-                return f.read().split()[0] == str(syscall)
-        wandtest.wait_for(blocked, timeout=10, what='main thread in syscall %d' % syscall)
+        wait_blocked(pid, syscall)
         tracee = ptrace_inject.Tracee(pid)
         tracee.seize()
         try:
