@@ -9,6 +9,7 @@ Two busy threads, a 100 Hz SIGALRM whose handler counts ticks, and a line server
   sleep   time.sleep(3600) forever          cpu     a bytecode loop
   lock    Lock().acquire() twice            event   Event().wait()
   cregex  re.match calls of ~20-40 ms each, in C holding the GIL
+  asyncio an idle asyncio event loop (epoll_wait)
   cycle   all of the above in turn, ~50 ms each
   read    os.read() on a pipe nobody writes, SIGALRM blocked in this thread
   flock   fcntl.flock(LOCKFILE) (held by the test), SIGALRM blocked; then sleeps
@@ -98,6 +99,9 @@ def main():
     elif mode == 'cregex':
         while True:
             re.match(r'(a|aa)*c', subject)
+    elif mode == 'asyncio':
+        import asyncio
+        asyncio.run(asyncio.sleep(3600))
     elif mode == 'cycle':
         lock, event = threading.Lock(), threading.Event()
         lock.acquire()

@@ -236,19 +236,22 @@ class LiveBase(object):
     # --- the states of the main thread -----------------------------------------------------
 
     def test_sleeping(self):
-        self.inject_in_a_row('sleep', 5)
+        self.inject_in_a_row('sleep', 3)
 
     def test_cpu_loop(self):
-        self.inject_in_a_row('cpu', 5)
+        self.inject_in_a_row('cpu', 3)
 
     def test_blocked_on_lock(self):
-        self.inject_in_a_row('lock', 5)
+        self.inject_in_a_row('lock', 3)
 
     def test_blocked_on_event(self):
-        self.inject_in_a_row('event', 5)
+        self.inject_in_a_row('event', 3)
 
     def test_in_c_call_holding_the_gil(self):
-        self.inject_in_a_row('cregex', 5)
+        self.inject_in_a_row('cregex', 3)
+
+    def test_idle_event_loop(self):
+        self.inject_in_a_row('asyncio', 3)
 
     def test_hundred_in_a_row(self):
         if not LONG and self.version != newest_version():
@@ -262,9 +265,9 @@ class LiveBase(object):
 
     def inject_in_a_row_without_ticks(self, mode, count=3):
         app = self.start(mode)
-        wait_blocked(app.pid, 0)   # read
         reports = []
         for n in range(count):
+            wait_blocked(app.pid, 0)   # in read(), not still returning from the previous one
             report = run_in_main_thread(app.pid, self.code(n), deadline_seconds=5, run_seconds=5)
             self.assertTrue(report['ok'], report)
             reports.append(report)
