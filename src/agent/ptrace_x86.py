@@ -291,30 +291,30 @@ class Tracee(object):
             self.signals.append(sig)
 
     def stop(self, deadline):
-        """Interrupt the running thread; return once it is stopped in get_signal (registers saved)."""
-        self.interrupt()
-        while True:
-            stop = self.wait(deadline)
-            if stop.kind == 'event-stop':
-                break
-            if stop.kind == 'signal':
-                self.remember(stop.sig)
-            self.resume()   # a signal (suppressed) or a syscall stop: the interrupt stop follows
+        """Interrupt the running thread; return once it is stopped in get_signal (registers saved).
+
+        Any trap consumes a pending PTRACE_INTERRUPT (kernel/ptrace.c, ptrace_stop), so the first
+        stop is the one: a signal-delivery stop is in get_signal too (the signal is kept for later).
+        """
+        self._interrupt_until_in_get_signal(deadline, ours=False)
         self.saved_regs = self.getregs()
         self.saved_fp = self.get_fp()
 
     def settle(self, deadline):
         """After a call ran past its deadline: stop the running thread again, in get_signal."""
+        self._interrupt_until_in_get_signal(deadline, ours=True)
+
+    def _interrupt_until_in_get_signal(self, deadline, ours):
         self.interrupt()
         while True:
             stop = self.wait(deadline)
-            if stop.kind == 'event-stop':
-                return
-            if stop.kind == 'signal':
-                if stop.sig in FAULT_SIGNALS:
-                    return  # our call returned to MAGIC or crashed: also a get_signal stop
-                self.remember(stop.sig)
-            self.resume()
+            if stop.kind == 'syscall':   # a syscall trap took the interrupt: ask again
+                self.resume()
+                self.interrupt()
+                continue
+            if stop.kind == 'signal' and not (ours and stop.sig in FAULT_SIGNALS):
+                self.remember(stop.sig)  # (a fault of our own call, or its return to MAGIC: dropped)
+            return stop
 
     def restore(self, regs=None):
         """Write back the saved context (or `regs`, a modified copy) and the FP state."""
@@ -378,6 +378,8 @@ class Tracee(object):
                 if stop.sig in FAULT_SIGNALS:
                     raise CallCrashed(stop.sig, now.rip)
                 self.remember(stop.sig)
+            if stop.kind != 'syscall' and deadline is not None and time.monotonic() >= deadline:
+                raise WaitTimeout()   # stopped in get_signal: the caller can restore right here
             self.resume(syscalls=tracing)
 
 

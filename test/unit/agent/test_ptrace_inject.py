@@ -372,6 +372,68 @@ for _version in VERSIONS:
 del _version, _name
 
 
+class SafetyNetTest(unittest.TestCase):
+    """Remote calls that go wrong leave the target as it was: a forbidden syscall (what a contended
+    lock would make), a crash inside the call, a call that overruns its deadline."""
+
+    def setUp(self):
+        python = interpreter(newest_version() or '3.13')
+        if not X86_64 or python is None:
+            self.skipTest('needs x86_64 and a pyenv interpreter')
+        self.workdir = tempfile.mkdtemp(prefix='wand-ptrace-test-')
+        self.app = App(python, 'lock', self.workdir)
+        wait_blocked(self.app.pid, 202)   # futex
+        self.libc = self.resolve(('getpid', 'atoi', 'usleep'))
+        self.tracee = ptrace_inject.Tracee(self.app.pid)
+        self.tracee.seize()
+        self.tracee.stop(time.monotonic() + 5)
+        self.before = bytes(self.tracee.saved_regs)
+
+    def resolve(self, names):
+        maps = ptrace_elf.read_maps(self.app.pid)
+        objects = ptrace_elf.loaded_objects(self.app.pid, maps)
+        try:
+            found, _, libc = ptrace_elf.resolve(objects, ('Py_IsInitialized',), names)
+        finally:
+            for obj in objects:
+                obj.close()
+        self.assertIsNotNone(libc)
+        return found
+
+    def tearDown(self):
+        self.tracee.release()
+        try:
+            self.assertEqual(self.app.status()['TracerPid'].strip(), '0')
+            ticks = self.app.stats()['ticks']   # its main thread runs Python signal handlers again
+            wandtest.wait_for(lambda: self.app.stats()['ticks'] > ticks, timeout=5, what='ticks')
+            self.assertTrue(run_in_main_thread(self.app.pid, 'pass', 10, 10)['ok'])
+        finally:
+            self.app.stop()
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def test_a_syscall_not_allowed_is_skipped_and_the_call_stopped(self):
+        with self.assertRaises(ptrace_inject.CallAborted) as caught:
+            self.tracee.call(self.libc['getpid'], (), time.monotonic() + 5, ())
+        self.assertEqual(caught.exception.syscall, 39)
+        self.tracee.restore()
+        self.assertEqual(bytes(self.tracee.getregs()), self.before)
+        # allowed, the same call returns the pid
+        self.assertEqual(self.tracee.call(self.libc['getpid'], (), time.monotonic() + 5, (39,)), self.app.pid)
+
+    def test_a_crash_inside_the_call_is_contained(self):
+        with self.assertRaises(ptrace_inject.CallCrashed) as caught:
+            self.tracee.call(self.libc['atoi'], (0x10,), time.monotonic() + 5, ())
+        self.assertEqual(caught.exception.sig, 11)
+        self.tracee.restore()
+
+    def test_a_call_past_its_deadline_is_interrupted(self):
+        begun = time.monotonic()
+        with self.assertRaises(ptrace_inject.WaitTimeout):
+            self.tracee.call(self.libc['usleep'], (30 * 1000 * 1000,), time.monotonic() + 0.3, (35, 230, 219))
+        self.assertLess(time.monotonic() - begun, 5)
+        # release() (tearDown) stops it inside usleep and puts the saved context back
+
+
 class RefusalTest(unittest.TestCase):
     def setUp(self):
         if not X86_64:
