@@ -401,8 +401,8 @@ class SafetyNetTest(unittest.TestCase):
         return found
 
     def tearDown(self):
-        self.tracee.release()
         try:
+            self.tracee.release()
             self.assertEqual(self.app.status()['TracerPid'].strip(), '0')
             ticks = self.app.stats()['ticks']   # its main thread runs Python signal handlers again
             wandtest.wait_for(lambda: self.app.stats()['ticks'] > ticks, timeout=5, what='ticks')
