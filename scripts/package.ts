@@ -3,7 +3,8 @@
  * Application (SEA), built offline from what node_modules and the running Node.js already hold:
  *
  *   1. esbuild bundles src/cli/main.ts and every dependency into one CommonJS file
- *      (dist/sea/kubectl-wand.cjs); src/agent/agent.py goes in as a string constant
+ *      (dist/sea/kubectl-wand.cjs); the agent assembled from src/agent/wand_agent/ (src/agent/assemble.ts, the
+ *      bytes `npm run build` writes to build/src/agent/agent.py) goes in as a string constant
  *      (`define: { WAND_EMBEDDED_AGENT }`, which loadAgentSource() returns when defined);
  *   2. `node --experimental-sea-config dist/sea/sea-config.json` turns it into a blob;
  *   3. the Node.js binary is copied to dist/bin/kubectl-wand (.exe on Windows) and `postject`
@@ -21,6 +22,7 @@ import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { assembleAgent } from '../src/agent/assemble';
 
 export const ROOT = path.resolve(__dirname, '..');
 /** The fuse Node.js looks for to know a blob was injected (Node's SEA documentation). */
@@ -103,7 +105,7 @@ export function seaConfig(main: string, output: string, useCodeCache: boolean): 
 export async function bundle(seaDir = path.join(ROOT, 'dist', 'sea')): Promise<string> {
   await fs.mkdir(seaDir, { recursive: true });
   const outfile = path.join(seaDir, 'kubectl-wand.cjs');
-  const agentSource = readFileSync(path.join(ROOT, 'src', 'agent', 'agent.py'), 'utf8');
+  const agentSource = assembleAgent();
   const result = await build(bundleOptions(agentSource, outfile));
   await fs.writeFile(path.join(seaDir, 'THIRD-PARTY-NOTICES.txt'), await thirdPartyNotices(result.metafile));
   return outfile;

@@ -1,11 +1,11 @@
 """CPU of one agent `list` inside a pod, beyond Python's own start (the "list: 57 → 30 ms CPU in
-the pod" figure). Runs src/agent/agent.py through `kubectl exec -i … python3 -` N times, as
+the pod" figure). Runs the assembled agent (build/src/agent/agent.py: npm run build) through `kubectl exec -i … python3 -` N times, as
 `pods --with-pids` does, with the CPU sampling off, and prints the medians:
 
     KUBECONFIG=… python3 bench/probes/agent-list-cost.py NAMESPACE POD [N [AGENT]]
 
-N defaults to 15; AGENT (default src/agent/agent.py) may be an older agent to compare, e.g. from
-`git show REV:src/agent/agent.py > /tmp/old-agent.py`.
+N defaults to 15; AGENT (default build/src/agent/agent.py) may be an older agent to compare, e.g. from
+`git show REV:src/agent/agent.py > /tmp/old-agent.py` (before the split) or a build of REV.
 """
 import base64
 import json
@@ -17,7 +17,7 @@ import time
 
 namespace, pod = sys.argv[1], sys.argv[2]
 runs = int(sys.argv[3]) if len(sys.argv) > 3 else 15
-agent_path = sys.argv[4] if len(sys.argv) > 4 else os.path.join(os.path.dirname(__file__), '..', '..', 'src', 'agent', 'agent.py')
+agent_path = sys.argv[4] if len(sys.argv) > 4 else os.path.join(os.path.dirname(__file__), '..', '..', 'build', 'src', 'agent', 'agent.py')
 agent = open(agent_path, 'rb').read()
 request = base64.b64encode(json.dumps({'op': 'list', 'sampleSeconds': 0}).encode()).decode()
 REPORT = ('\nimport atexit, resource, sys\n'

@@ -3,7 +3,7 @@
 # it runs `pass` 60 times in PID 3 (WAKE_PID), so use the test cluster:
 #
 #   npm run cluster -- up --manifests test/manifests/fastapi-uvicorn-reload.yaml --state /tmp/wk
-#   cat src/agent/agent.py bench/probes/wake-latency.py |
+#   npm run build && cat build/src/agent/agent.py bench/probes/wake-latency.py |
 #     KUBECONFIG=/tmp/wk/kubeconfig kubectl exec -i -n wand-uvicorn POD -- python3 -
 import time, statistics
 PID = int(__import__('os').environ.get('WAKE_PID', '3'))

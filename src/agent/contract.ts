@@ -1,5 +1,7 @@
 /**
- * The JSON contract between the TypeScript CLI and the in-pod Python agent (src/agent/agent.py).
+ * The JSON contract between the TypeScript CLI and the in-pod Python agent (the modules of
+ * src/agent/wand_agent/, assembled by src/agent/assemble.ts into one program, build/src/agent/agent.py).
+ * Constants both sides use are in wand_agent/contract.py too; test/unit/agent/test_contract.py compares.
  *
  * Transport: `kubectl exec -i POD -c C -- python3 -` with stdin = agent.py followed by one line
  * `main("<base64 of a JSON AgentRequest>")`. The agent writes one JSON object per line on stdout
@@ -46,6 +48,8 @@ export interface ProcessRecord {
   debuggable: boolean;
   /** why not (null when debuggable) */
   reason: string | null;
+  /** the same, machine-readable: null when debuggable, else the code inspect_target would fail with */
+  reasonCode: AgentErrorCode | null;
   /** a debugpy listener that already serves this process (adapter's port), else null */
   debugpyPort: number | null;
 }
@@ -59,10 +63,13 @@ export interface Capabilities {
   yamaPtraceScope: number | null;
 }
 
+/** ListRequest.sampleSeconds when absent */
+export const DEFAULT_SAMPLE_SECONDS = 0.2;
+
 export interface ListRequest {
   op: 'list';
   /**
-   * sample interval for CPU%, seconds (default 0.2)
+   * sample interval for CPU%, seconds (default DEFAULT_SAMPLE_SECONDS)
    * 0: no sampling (fast, every cpuPercent is 0)
    */
   sampleSeconds?: number;
@@ -99,6 +106,12 @@ export interface InjectResult {
   /** true when the main file lives under site-packages / dist-packages */
   underSitePackages: boolean;
 }
+
+/**
+ * Once the injected code said `started`, the agent lets it run max(timeoutSeconds, MIN_RUN_SECONDS)
+ * (debugpy.listen waits up to 30 s for its adapter; user code may be slow).
+ */
+export const MIN_RUN_SECONDS = 60;
 
 export interface ExecCodeRequest {
   op: 'exec';
@@ -154,8 +167,12 @@ export interface DoctorFacts {
   remoteDebugBuild: boolean | null;
   /** why remote debugging is switched off in this process (environment, -X option), else null */
   remoteDebugDisabled: string | null;
+  /** why remoteDebugDisabled, machine-readable */
+  remoteDebugDisabledCode: RemoteDebugOffCode | null;
   /** why the kernel will refuse to trace it (uids, capabilities, Yama), else null */
   traceDenied: string | null;
+  /** why traceDenied, machine-readable */
+  traceDeniedCode: TraceDenialCode | null;
   /** the debugpy the process would import (asked of its interpreter with its environment and cwd); null when not Python */
   debugpy: { version: string | null; path: string | null; error: string | null } | null;
   /** the directory the injected script would go to (created and removed), or why none; null when not Python */
@@ -168,6 +185,19 @@ export interface DoctorResult {
   capabilities: Capabilities;
   processes: DoctorFacts[];
 }
+
+/** Why the kernel refuses to trace a process (DoctorFacts.traceDeniedCode). */
+export type TraceDenialCode =
+  | 'yama-scope-3'
+  | 'yama-scope-2'
+  | 'yama-scope-1'
+  | 'other-uid'
+  | 'other-gid'
+  | 'more-capabilities'
+  | 'proc-unreadable';
+
+/** How remote debugging is switched off in a process (a build without it: remoteDebugBuild false). */
+export type RemoteDebugOffCode = 'x-option' | 'env';
 
 export type AgentRequest = ListRequest | InjectRequest | ExecCodeRequest | StackRequest | DoctorRequest;
 export type AgentResult = ListResult | InjectResult | ExecCodeResult | StackResult | DoctorResult;

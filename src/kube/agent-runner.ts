@@ -1,9 +1,10 @@
 /**
- * Runs the in-pod agent (src/agent/agent.py) through `kubectl exec -i … -- python3 -` and turns its
+ * Runs the in-pod agent (assembled from src/agent/wand_agent/ by src/agent/assemble.ts) through `kubectl exec -i … -- python3 -` and turns its
  * JSON-lines stdout into events and one result. See src/agent/contract.ts for the protocol.
  */
-import { readFileSync } from 'fs';
+import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
+import { assembleAgent } from '../agent/assemble';
 import type { AgentEvent, AgentRequest, AgentResult } from '../agent/contract';
 import { AgentError, KubeError, KubectlCall, NoPython, Timeout } from './errors';
 import type { Kubectl, KubectlExit, KubectlProcess } from './kubectl';
@@ -37,17 +38,19 @@ const AGENT_TIMEOUT_REMEDY = 'the agent did not answer in time: retry, or check 
 export const INTERPRETERS = ['python3', 'python'] as const;
 type Interpreter = (typeof INTERPRETERS)[number];
 
+/** The assembled agent next to this module once built (build/src/kube → build/src/agent). */
 export function agentSourcePath(): string {
-  // src/kube → src/agent under ts-jest; build/src/kube → build/src/agent once built.
   return path.join(__dirname, '../agent/agent.py');
 }
 
-/** Defined only in the single-executable bundle (scripts/package.ts), which embeds agent.py. */
+/** Defined only in the single-executable bundle (scripts/package.ts), which embeds the assembled agent. */
 declare const WAND_EMBEDDED_AGENT: string | undefined;
 
 export function loadAgentSource(): string {
   if (typeof WAND_EMBEDDED_AGENT === 'string') return WAND_EMBEDDED_AGENT;
-  return readFileSync(agentSourcePath(), 'utf8');
+  const built = agentSourcePath();
+  // from src/ (ts-jest, tsx) there is no built file: assemble the same program from the modules
+  return existsSync(built) ? readFileSync(built, 'utf8') : assembleAgent();
 }
 
 /** The program fed to `python3 -`: the agent followed by one call of its main(). */

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { e2eAvailable } from './support/wand-env';
 import { PODS_WITH_PIDS, writeCapturingKubectl } from '../unit/packaging/capturing-kubectl';
+import { assembleAgent } from '../../src/agent/assemble';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SEA = path.join(ROOT, 'dist', 'bin', 'kubectl-wand');
@@ -98,7 +99,9 @@ run('npm run package: the single executable', () => {
     execFileSync('cp', [SEA, copy]);
     const fake = writeCapturingKubectl(mkdtempSync(path.join(base, 'fake-')));
     spawnSync(copy, PODS_WITH_PIDS, { env: { PATH: kubectlOnly, ...fake.env }, encoding: 'utf8', timeout: 20_000 });
-    const agent = readFileSync(path.join(ROOT, 'src', 'agent', 'agent.py'), 'utf8');
+    // what `npm run build` assembled (scripts/assemble-agent.ts): the same bytes went into the executable
+    const agent = readFileSync(path.join(ROOT, 'build', 'src', 'agent', 'agent.py'), 'utf8');
+    expect(agent).toBe(assembleAgent());
     expect(readFileSync(fake.stdinFile, 'utf8').slice(0, agent.length)).toBe(agent);
   });
 

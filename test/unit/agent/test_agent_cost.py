@@ -1,4 +1,4 @@
-"""What the agent costs in the pod: imports at start, interpreters it spawns, how soon code runs.
+"""What the assembled agent costs in the pod: imports at start, interpreters it spawns, how soon code runs.
 
 Run: python3 -m unittest discover -s test/unit/agent -v (the container tests need WAND_TEST_ROOT, see
 wandtest).
@@ -12,10 +12,8 @@ import sys
 import tempfile
 import unittest
 
-from wandtest import AGENT_PATH, TEST_ROOT, Container, load_agent, requires_container
+from wandtest import TEST_ROOT, Container, agent_source, requires_container
 
-agent = load_agent()
-HOST_VERSION = '%d.%d.%d' % sys.version_info[:3]
 LOOP = 'import time\nprint("ready", flush=True)\nwhile True:\n    time.sleep(0.05)\n'
 #: imported only by the operations that need them (see the comment at the agent's imports)
 #: a server idle in select() on its listening socket for 30 s at a time; logs what each client sent
@@ -76,65 +74,9 @@ def modules_after(source):
 
 class StartCostTest(unittest.TestCase):
     def test_module_top_imports_none_of_the_lazy_modules(self):
-        with open(AGENT_PATH) as f:
-            source = f.read()
+        source = agent_source().decode()
         loaded = modules_after(source) - modules_after('')
         self.assertEqual(sorted(loaded.intersection(LAZY_MODULES)), [])
-
-    def test_own_interpreter_needs_no_version_probe(self):
-        # a grandchild: list leaves out the agent's own children
-        parent = subprocess.Popen(
-            [sys.executable, '-c', 'import subprocess, sys\n'
-             'p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])\n'
-             'print(p.pid, flush=True)\nsys.stdin.read()\np.kill()\np.wait()'],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self.addCleanup(parent.wait)
-        self.addCleanup(parent.stdin.close)
-        child_pid = int(parent.stdout.readline())
-        parent.stdout.close()
-        real_start, probed = agent.start_target_python, []
-
-        def recording(exe_path, *args, **kwargs):
-            probed.append(os.stat(exe_path).st_ino)
-            return real_start(exe_path, *args, **kwargs)
-        agent.start_target_python = recording
-        agent._known_versions.clear()
-        try:
-            records = dict((p['pid'], p) for p in agent.list_processes(0)['processes'])
-            own = agent.probe_python('/proc/%d/exe' % child_pid)
-        finally:
-            agent.start_target_python = real_start
-        self.assertEqual(records[child_pid]['python'], HOST_VERSION)
-        self.assertNotIn(os.stat(sys.executable).st_ino, probed)
-        # the same answers as the probe would give
-        probe = subprocess.run([sys.executable, '-S', '-c', agent.PROBE_SOURCE], stdout=subprocess.PIPE,
-                               env=agent.helper_env(), check=True)
-        self.assertEqual(own, agent.parse_probe_output(probe.stdout.decode()))
-
-
-    def test_still_starting_only_for_a_young_process_without_a_main_thread(self):
-        child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'], stdin=subprocess.DEVNULL)
-        self.addCleanup(child.wait)
-        self.addCleanup(child.kill)
-        target = agent.Target(child.pid, agent.ProcessFacts(child.pid, agent.read_stat(child.pid)), HOST_VERSION)
-        missing = agent.AgentError('internal', "could not inject into process %d: RuntimeError: Can't find the "
-                                               'main thread in the remote process' % child.pid)
-        self.assertTrue(agent.still_starting(target, missing))
-        self.assertFalse(agent.still_starting(target, agent.AgentError('internal', 'something else')))
-        old, agent.STARTING_SECONDS = agent.STARTING_SECONDS, 0.0
-        try:
-            self.assertFalse(agent.still_starting(target, missing))
-        finally:
-            agent.STARTING_SECONDS = old
-
-    def test_wake_address(self):
-        self.assertEqual(agent.wake_address(('0.0.0.0', 80)), ('127.0.0.1', 80))
-        self.assertEqual(agent.wake_address(('::', 80)), ('::1', 80))
-        self.assertEqual(agent.wake_address(('10.1.2.3', 8000)), ('10.1.2.3', 8000))
-
-    def test_wake_of_a_process_without_listeners_or_gone_does_nothing(self):
-        agent.wake(os.getpid())
-        agent.wake(999999999)
 
 
 @requires_container
@@ -168,8 +110,7 @@ class OwnInterpreterContainerTest(unittest.TestCase):
 
     def agent_counting_children(self, request):
         """(last event, the largest child's peak memory: 0 when no child process ever ran)."""
-        with open(AGENT_PATH) as f:
-            source = f.read()
+        source = agent_source().decode()
         code = (source + '\nimport atexit, resource\natexit.register(lambda: sys.stderr.write('
                 '"CHILDREN %d\\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n'
                 'main("REQUEST")\n')
@@ -224,8 +165,7 @@ class OwnInterpreterContainerTest(unittest.TestCase):
 
     def test_in_process_injector_errors_read_as_the_spawned_injector_ones(self):
         disabled = self.target(env={'PYTHON_DISABLE_REMOTE_DEBUG': '1'})
-        with open(AGENT_PATH) as f:
-            source = f.read()
+        source = agent_source().decode()
         # pid 1 is `sleep` (not Python), 99999 does not exist
         script = source + r"""
 import json

@@ -8,7 +8,6 @@ host's, so the tests reach 127.0.0.1 listeners directly.
 """
 
 import base64
-import importlib.util
 import json
 import os
 import re
@@ -22,24 +21,36 @@ import time
 import unittest
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
-AGENT_PATH = os.path.join(REPO, 'src', 'agent', 'agent.py')
+#: the agent's modules: `from wand_agent import procfs` in the unit tests
+AGENT_PACKAGE_PARENT = os.path.join(REPO, 'src', 'agent')
+AGENT_PACKAGE_DIR = os.path.join(AGENT_PACKAGE_PARENT, 'wand_agent')
 CONTRACT_PATH = os.path.join(REPO, 'src', 'agent', 'contract.ts')
 TEST_ROOT = os.environ.get('WAND_TEST_ROOT')
+if AGENT_PACKAGE_PARENT not in sys.path:
+    sys.path.insert(0, AGENT_PACKAGE_PARENT)
+
+_assembled = []
 
 
-def load_agent():
-    spec = importlib.util.spec_from_file_location('wand_agent', AGENT_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def agent_source():
+    """The one program the CLI streams into the pod (bytes), assembled from the package by
+    scripts/assemble-agent.ts exactly as `npm run build` does; once per test process."""
+    if not _assembled:
+        tsx = os.path.join(REPO, 'node_modules', '.bin', 'tsx')
+        if not os.path.exists(tsx):
+            raise AssertionError('%s is missing: run npm ci (the agent is assembled by scripts/assemble-agent.ts)' % tsx)
+        proc = subprocess.run([tsx, os.path.join(REPO, 'scripts', 'assemble-agent.ts'), '--stdout'], cwd=REPO,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=120)
+        if proc.returncode != 0:
+            raise AssertionError('assembling the agent failed:\n' + proc.stderr.decode(errors='replace'))
+        _assembled.append(proc.stdout)
+    return _assembled[0]
 
 
 def agent_program(request):
-    """The exact bytes the CLI writes to `python3 -`: agent.py, then the main(...) line."""
-    with open(AGENT_PATH, 'rb') as f:
-        source = f.read()
+    """The exact bytes the CLI writes to `python3 -`: the agent, then the main(...) line."""
     encoded = base64.b64encode(json.dumps(request).encode()).decode()
-    return source + ('\nmain("%s")\n' % encoded).encode()
+    return agent_source() + ('\nmain("%s")\n' % encoded).encode()
 
 
 class AgentRun(object):
@@ -66,8 +77,9 @@ class AgentRun(object):
 
 def run_agent(request, command=None, timeout=120):
     command = command or [sys.executable, '-']
+    program = agent_program(request)  # assembled once per test process: not part of the agent's time
     begun = time.monotonic()
-    proc = subprocess.run(command, input=agent_program(request), stdout=subprocess.PIPE,
+    proc = subprocess.run(command, input=program, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, timeout=timeout)
     return AgentRun(proc.returncode, proc.stdout.decode(), proc.stderr.decode(), time.monotonic() - begun)
 
@@ -92,8 +104,7 @@ class Session(object):
         self.next_id = 1
         threading.Thread(target=self._read_stdout, daemon=True).start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
-        with open(AGENT_PATH, 'rb') as f:
-            self.proc.stdin.write(base64.b64encode(f.read()) + b'\n')
+        self.proc.stdin.write(base64.b64encode(agent_source()) + b'\n')
         self.proc.stdin.flush()
         self.ready = self.wait_event(lambda e: e['event'] == 'ready', timeout=20)
 
@@ -332,3 +343,39 @@ def assert_pending_payload_disarmed(test, container, sleeper):
     time.sleep(0.5)
     test.assertNotIn('SHOULD NOT RUN', sleeper.log())
     test.assertNotIn('debugger script', sleeper.log())
+
+
+HOST_VERSION = '%d.%d.%d' % sys.version_info[:3]
+READY_AND_SLEEP = 'import sys, time; print("ready", flush=True); time.sleep(60)'
+
+
+def spawn_python(code, options=(), env=None, argv_tail=()):
+    """A child of this interpreter running `code`, stdout piped (see wait_ready)."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    proc = subprocess.Popen([sys.executable] + list(options) + ['-c', code] + list(argv_tail),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=full_env)
+    return proc
+
+
+def wait_ready(proc):
+    line = proc.stdout.readline()
+    if not line.startswith(b'ready'):
+        raise AssertionError('child did not start: %r' % line)
+
+
+def sleeper():
+    """A Python child that printed "ready" and sleeps for 10 minutes."""
+    proc = spawn_python('import time; print("ready", flush=True); time.sleep(600)')
+    wait_ready(proc)
+    return proc
+
+
+def stop(*procs):
+    for proc in procs:
+        if proc is None:
+            continue
+        proc.kill()
+        proc.wait()
+        if proc.stdout:
+            proc.stdout.close()

@@ -1,6 +1,6 @@
 /**
  * The one-file bundle that goes into the single executable (scripts/package.ts `bundle`): nothing
- * left to require but Node's built-ins, agent.py inside it, and it behaves like the built CLI.
+ * left to require but Node's built-ins, the assembled agent inside it, and it behaves like the built CLI.
  */
 import { spawnSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync
 import os from 'node:os';
 import path from 'node:path';
 import { bundle, bundleOptions, seaConfig, ROOT } from '../../../scripts/package';
+import { assembleAgent } from '../../../src/agent/assemble';
 import { PODS_WITH_PIDS, writeCapturingKubectl } from './capturing-kubectl';
 
 jest.setTimeout(60_000);
@@ -20,7 +21,7 @@ let agentSource: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'wand-bundle-'));
-  agentSource = readFileSync(path.join(ROOT, 'src', 'agent', 'agent.py'), 'utf8');
+  agentSource = assembleAgent();
   bundled = await bundle(path.join(dir, 'sea'));
 });
 afterAll(() => {
@@ -78,7 +79,7 @@ test('under the name kubectl_complete-wand it completes', () => {
   expect(result.stdout.endsWith(':4\n')).toBe(true);
 });
 
-test('feeds the embedded agent.py to kubectl exec, byte for byte', () => {
+test('feeds the embedded agent (the assembled program) to kubectl exec, byte for byte', () => {
   const alone = path.join(dir, 'alone');
   const fake = writeCapturingKubectl(mkdtempSync(path.join(dir, 'kubectl-')));
   rmSync(alone, { recursive: true, force: true });
@@ -92,6 +93,7 @@ test('feeds the embedded agent.py to kubectl exec, byte for byte', () => {
   expect(result.stderr).not.toMatch(/ENOENT|agent\.py/);
   const sent = readFileSync(fake.stdinFile, 'utf8');
   expect(sent.slice(0, agentSource.length)).toBe(agentSource);
+  expect(sent.slice(agentSource.length)).toMatch(/^\nmain\("[A-Za-z0-9+/=]+"\)\n$/);
 });
 
 test('THIRD-PARTY-NOTICES names the bundled packages with their licences', () => {

@@ -29,6 +29,7 @@ export function proc(pid: number, ppid: number, argv: string[], extra: Partial<P
     xOptions: [],
     debuggable: isPython,
     reason: isPython ? null : 'not a Python process',
+    reasonCode: isPython ? null : 'not-python',
     debugpyPort: null,
     ...extra,
   };

@@ -1,23 +1,69 @@
-"""Session mode of the agent (serve(), watch) on this machine's Python and /proc; the same against
-Python 3.14 in a container is in test_agent_rootfs.py. Run: python3 -m unittest discover -s test/unit/agent -v
-"""
+"""Entry points (wand_agent/main.py), run exactly as the CLI runs the assembled agent: one-shot\n`python3 -` with the program and a main(...) line, and session mode (serve()) on this machine's\nPython and /proc; the same against Python 3.14 in a container is in test_agent_session_rootfs.py."""
 
+import json
 import os
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 import unittest
 
-from wandtest import Session, load_agent, wait_for
+from wandtest import HOST_VERSION, READY_AND_SLEEP, Session, agent_source, run_agent, sleeper, spawn_python, stop, wait_for, wait_ready
+from wand_agent import helper_python
 
-agent = load_agent()
-HOST_VERSION = '%d.%d.%d' % sys.version_info[:3]
-SLEEPER = 'import time; print("ready", flush=True); time.sleep(600)'
 
-# A manager that restarts its worker (like a reloader or an arbiter): prints "worker PID TIME" each
-# time it started one (TIME: time.monotonic(), the test's clock too), waits for it, pauses argv[1] s.
+class FramingTest(unittest.TestCase):
+    """Run the agent exactly as the CLI does: `python3 -` with the program and a main(...) line."""
+
+    def test_list_round_trip(self):
+        child = spawn_python(READY_AND_SLEEP, options=['-X', 'disable-remote-debug'],
+                             env={'PYTHON_DISABLE_REMOTE_DEBUG': '1', 'RUN_MAIN': 'true', 'WAND_TEST_SECRET': 's3'})
+        busy = spawn_python('print("ready", flush=True)\nwhile True: pass')
+        try:
+            wait_ready(child)
+            wait_ready(busy)
+            run = run_agent({'op': 'list', 'sampleSeconds': 0.5})
+            self.assertEqual(run.returncode, 0, run.stderr)
+            self.assertEqual(len(run.events), 1)
+            result = run.result
+            self.assertEqual(result['agentPython'], HOST_VERSION)
+            self.assertEqual(result['capabilities']['uid'], os.getuid())
+            records = dict((p['pid'], p) for p in result['processes'])
+            record = records[child.pid]
+            self.assertEqual(record['ppid'], os.getpid())
+            self.assertEqual(record['uid'], os.getuid())
+            self.assertEqual(record['python'], HOST_VERSION)
+            self.assertEqual(record['env'], {'RUN_MAIN': 'true', 'PYTHON_DISABLE_REMOTE_DEBUG': '1'})
+            self.assertEqual(record['xOptions'], ['disable-remote-debug'])
+            self.assertFalse(record['debuggable'])
+            if sys.version_info < (3, 14):
+                self.assertEqual(record['reason'], 'Python %s: sys.remote_exec needs 3.14+' % HOST_VERSION)
+            self.assertGreater(record['rssBytes'], 1 << 20)
+            self.assertLess(record['uptimeSeconds'], 60)
+            # a shared machine may starve the busy loop: compare rather than expect ~100%
+            self.assertLess(record['cpuPercent'], 5)
+            self.assertGreater(records[busy.pid]['cpuPercent'], 10)
+            self.assertNotIn('s3', json.dumps(record['env']))
+            self.assertNotIn('WAND_TEST_SECRET', run.stdout)
+            # the agent and its version probes are not listed
+            self.assertFalse([p for p in result['processes'] if p['argv'] == [sys.executable, '-']])
+            self.assertFalse([p for p in result['processes'] if helper_python.PROBE_SOURCE in p['argv']])
+            self.assertLess(run.seconds, 0.5 + 1.5)
+        finally:
+            stop(child, busy)
+
+    def test_malformed_request(self):
+        proc = subprocess.run([sys.executable, '-'], input=agent_source() + b'\nmain("%%%")\n',
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        events = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(events[-1]['event'], 'error')
+        self.assertEqual(events[-1]['code'], 'internal')
+
+    def test_unknown_operation(self):
+        run = run_agent({'op': 'explode'})
+        self.assertEqual((run.returncode, run.last['event'], run.last['code']), (1, 'error', 'internal'))
+
+
 SUPERVISOR = """
 import subprocess, sys, time
 while True:
@@ -27,18 +73,6 @@ while True:
     worker.wait()
     time.sleep(float(sys.argv[1]))
 """
-
-
-def sleeper():
-    proc = subprocess.Popen([sys.executable, '-c', SLEEPER], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-    assert proc.stdout.readline().startswith(b'ready')
-    return proc
-
-
-def stop(proc):
-    proc.kill()
-    proc.wait()
-    proc.stdout.close()
 
 
 class Supervisor(object):
@@ -177,110 +211,6 @@ class SessionTest(unittest.TestCase):
         self.addCleanup(other.stop)
         other.proc.send_signal(1)
         self.assertEqual(other.proc.wait(5), 0)
-
-
-class WatcherTest(unittest.TestCase):
-    """The watch thread in this process, with its /proc reads counted."""
-
-    def setUp(self):
-        self.events = []
-        self.reads = {'list_pids': 0, 'read_stat': 0}
-        for name in self.reads:
-            self.count_calls(name)
-
-    def count_calls(self, name):
-        original = getattr(agent, name)
-
-        def counted(*args):
-            self.reads[name] += 1
-            return original(*args)
-        self.patch(name, counted)
-
-    def patch(self, name, value):
-        self.addCleanup(setattr, agent, name, getattr(agent, name))
-        setattr(agent, name, value)
-
-    def watch(self, pids):
-        watcher = agent.Watcher(self.events.append)
-        watcher.start()
-        watcher.replace(7, pids, lambda: None)
-        # an empty watch leaves the thread idle for good: it reads nothing that other tests count
-        self.addCleanup(watcher.replace, 8, [], lambda: None)
-
-    def kill_and_wait_for_the_table(self, child):
-        """Seconds from the kill until `processes` (after `exited`)."""
-        begun = time.monotonic()
-        child.kill()
-        wait_for(lambda: [e for e in self.events if e['event'] == 'processes'], timeout=5, what='processes')
-        self.assertEqual(self.events[0], {'event': 'exited', 'id': 7, 'pids': [child.pid]})
-        return time.monotonic() - begun
-
-    def test_idle_watch_reads_nothing_from_proc(self):
-        child = sleeper()
-        self.addCleanup(stop, child)
-        self.watch([child.pid])
-        time.sleep(1.0)
-        self.assertEqual(self.reads, {'list_pids': 0, 'read_stat': 0})
-        self.assertEqual(self.events, [])
-        self.kill_and_wait_for_the_table(child)
-        self.assertGreater(self.reads['list_pids'], 0)
-
-    def test_without_pidfds_it_polls_the_watched_pids_only(self):
-        self.patch('open_pidfd', lambda pid: None)
-        child = sleeper()
-        self.addCleanup(stop, child)
-        self.watch([child.pid])
-        time.sleep(1.2)
-        self.assertEqual(self.reads['list_pids'], 0)
-        self.assertLessEqual(self.reads['read_stat'], 4)  # at start, then every 0.5 s
-        self.assertLess(self.kill_and_wait_for_the_table(child), agent.WATCH_POLL_SECONDS + 0.5)
-
-    def test_polling_counts_a_zombie_as_exited(self):
-        self.patch('open_pidfd', lambda pid: None)
-        child = subprocess.Popen(['sleep', '60'])
-        self.addCleanup(child.wait)
-        watch = agent.ProcessWatch(child.pid)
-        self.assertFalse(watch.exited())
-        child.kill()
-        wait_for(lambda: agent.read_stat(child.pid)['state'] == 'Z', what='a zombie')
-        self.assertTrue(watch.exited())
-
-
-class SessionCleanupTest(unittest.TestCase):
-    """A session that ends removes the files of requests still in flight, from its main thread."""
-
-    def payload_files(self):
-        files = agent.PayloadFiles(tempfile.mkdtemp(prefix='wand-test-'))
-        for path in (files.payload, files.status):
-            open(path, 'w').close()
-        return files
-
-    def left_by_session_end(self, files, pid):
-        """What remains of `files` when the session ends while a request that made them runs."""
-        entered, release = threading.Event(), threading.Event()
-
-        def request():
-            with agent.cleanup_after(lambda: files.remove(pid)):
-                entered.set()
-                release.wait(10)
-        thread = threading.Thread(target=request)
-        thread.start()
-        entered.wait(10)
-        agent.run_pending_cleanups()
-        remaining = sorted(os.listdir(files.dir)) if os.path.isdir(files.dir) else None
-        release.set()
-        thread.join()
-        return remaining
-
-    def test_files_of_a_request_in_flight_are_removed(self):
-        self.assertIsNone(self.left_by_session_end(self.payload_files(), os.getpid()))
-
-    def test_a_payload_still_pending_in_a_live_target_stays(self):
-        files = self.payload_files()
-        files.handed_over = True
-        self.assertEqual(self.left_by_session_end(files, os.getpid()), ['payload'])
-        os.unlink(files.payload)
-        os.rmdir(files.dir)
 
 
 if __name__ == '__main__':

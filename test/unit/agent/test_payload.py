@@ -1,21 +1,42 @@
-"""The payload's debugpy.listen() wrapper: "listening" is reported once the adapter listens for
-clients, before pydevd connects to it. Against a stand-in debugpy whose listen() calls _settrace()
-when the adapter's endpoints arrived, as debugpy's does. Run: python3 -m unittest discover -s test/unit/agent
-"""
+"""The injected script (wand_agent/payload.py): how its config is embedded, what it does without\nan agent, and its debugpy.listen() wrapper, against a stand-in debugpy whose listen() calls _settrace()\nwhen the adapter's endpoints arrived, as debugpy's does."""
 
+import base64
+import json
+import os
+import re
+import subprocess
 import sys
 import types
 import unittest
 
-from wandtest import load_agent
+from wand_agent import payload as payload_script
 
-agent = load_agent()
+
+class PayloadTest(unittest.TestCase):
+    def test_config_is_embedded_as_base64_only(self):
+        config = {'mode': 'exec', 'code': "print('\\'''\"\"\"')\n__WAND_CONFIG__", 'status': '/tmp/x/status'}
+        source = payload_script.render_payload(config)
+        literal = re.search(r"_wand_run\('([A-Za-z0-9+/=]+)'\)", source).group(1)
+        self.assertEqual(json.loads(base64.b64decode(literal)), config)
+        compile(source, 'payload', 'exec')
+
+    def test_payload_without_agent_does_nothing_and_forgets_its_files(self):
+        import tempfile
+        workdir = tempfile.mkdtemp(prefix='wand-test-')
+        payload = os.path.join(workdir, 'payload')
+        marker = os.path.join(workdir, 'ran')
+        config = {'mode': 'exec', 'code': 'open(%r, "w").close()' % marker,
+                  'status': os.path.join(workdir, 'status'), 'payload': payload, 'dir': workdir}
+        with open(payload, 'w') as f:
+            f.write(payload_script.render_payload(config))
+        subprocess.run([sys.executable, payload], check=True)
+        self.assertFalse(os.path.exists(workdir))
 
 
 def payload_functions():
     namespace = {'__name__': 'wand_payload_test'}
     # the template ends by running itself with a placeholder config: that fails quietly
-    exec(compile(agent.PAYLOAD_TEMPLATE, 'payload', 'exec'), namespace)
+    exec(compile(payload_script.PAYLOAD_TEMPLATE, 'payload', 'exec'), namespace)
     return namespace
 
 

@@ -1,0 +1,78 @@
+"""Target validation (inject, exec, stack) and the meaning of the helpers' error text."""
+
+import os
+
+from .events import AgentError
+from .helper_python import probe_python
+from .listing import ProcessFacts
+from .procfs import process_exists, read_stat, status_ids
+from .python_facts import remote_debug_disabled_reason, too_old_reason
+from .tracing import agent_capabilities, ptrace_denial
+
+
+class Target(object):
+    """A validated target process: Python 3.14+, ours to trace."""
+
+    def __init__(self, pid, facts, version):
+        self.pid = pid
+        self.facts = facts
+        self.version = version
+        self.exe_path = '/proc/%d/exe' % pid
+        uids = status_ids(facts.status, 'Uid')
+        gids = status_ids(facts.status, 'Gid')
+        # files are opened with the filesystem ids (4th field)
+        self.fsuid = uids[3] if len(uids) > 3 else (uids[0] if uids else os.getuid())
+        self.fsgid = gids[3] if len(gids) > 3 else (gids[0] if gids else os.getgid())
+
+
+def inspect_target(pid, need_remote_exec=True):
+    """A Target, or AgentError with the code that explains why not."""
+    stat = read_stat(pid) if pid > 0 else None
+    if stat is None or pid == os.getpid():
+        raise AgentError('no-such-process', 'no process %d in this container' % pid)
+    facts = ProcessFacts(pid, stat)
+    if not facts.is_python:
+        name = facts.exe or (facts.argv[0] if facts.argv else '?')
+        raise AgentError('not-python', 'process %d (%s) is not a Python interpreter' % (pid, name))
+    caps = agent_capabilities()
+    denial = ptrace_denial(facts.status, facts.environ is not None, caps)
+    if denial:
+        raise AgentError('permission-denied', 'process %d: %s' % (pid, denial))
+    version, supported = probe_python('/proc/%d/exe' % pid)
+    if version is None:
+        if not process_exists(pid):
+            raise AgentError('no-such-process', 'process %d exited' % pid)
+        raise AgentError('internal', 'could not ask the interpreter of process %d for its version' % pid)
+    too_old = too_old_reason(version)
+    if too_old:
+        raise AgentError('python-too-old', 'process %d: %s' % (pid, too_old))
+    if need_remote_exec:
+        if supported is False:
+            raise AgentError('remote-debug-disabled',
+                             'process %d: Python %s was built without remote debugging' % (pid, version))
+        disabled = remote_debug_disabled_reason(facts.environ, facts.flags, facts.xoptions)
+        if disabled:
+            raise AgentError('remote-debug-disabled', 'process %d: remote debugging is disabled: %s' % (pid, disabled))
+    return Target(pid, facts, version)
+
+
+def error_from_helper(pid, stderr, what):
+    """Map the error text of the injector or the stack reader to an AgentError."""
+    text = stderr.strip() or 'no output'
+    if 'Remote debugging is not enabled in the remote process' in text:
+        return AgentError('remote-debug-disabled', 'process %d has remote debugging disabled (%s)' % (pid, text))
+    if 'Remote debugging is not enabled' in text:
+        return AgentError('remote-debug-disabled', 'the interpreter refused remote debugging: %s' % text)
+    if "Can't send commands from a Python" in text or 'version mismatch' in text.lower():
+        return AgentError('version-mismatch', text)
+    if not process_exists(pid) or 'ProcessLookupError' in text or 'No such process' in text:
+        return AgentError('no-such-process', 'process %d exited' % pid)
+    if 'PermissionError' in text or 'Operation not permitted' in text or 'Permission denied' in text:
+        return AgentError('permission-denied', 'not permitted to %s process %d: %s' % (what, pid, text))
+    if 'Function not implemented' in text or 'ENOSYS' in text:
+        return AgentError('internal', 'the kernel refuses to read process memory (process_vm_readv: ENOSYS; '
+                                      'a gVisor sandbox?): %s' % text)
+    if 'Script file does not exist' in text:
+        return AgentError('internal', 'the injector could not see the script file; does the agent run in '
+                                      "the target's container? (%s)" % text)
+    return AgentError('internal', 'could not %s process %d: %s' % (what, pid, text))
