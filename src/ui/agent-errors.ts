@@ -9,7 +9,7 @@ import { WandError } from './errors';
 const REMEDIES: Record<AgentErrorCode, string> = {
   'no-such-process': 'the process is gone (a reload?): run the command again',
   'not-python': 'choose a Python process (see: kubectl wand pods TARGET --with-pids)',
-  'python-too-old': 'sys.remote_exec needs Python 3.14+ in the target: upgrade the image, or attach debugpy at start-up instead',
+  'python-too-old': 'kubectl-wand needs Python 3.9+ in the target (3.9–3.13 on x86_64 nodes): upgrade the image, or attach debugpy at start-up instead',
   'remote-debug-disabled': 'remove PYTHON_DISABLE_REMOTE_DEBUG / -X disable-remote-debug from the workload and restart it',
   'permission-denied':
     'run the app as the same user as kubectl exec, or give the container CAP_SYS_PTRACE (securityContext.capabilities.add: [SYS_PTRACE]), or attach from an ephemeral container: kubectl debug -it POD --profile=general --target=CONTAINER',
@@ -18,6 +18,9 @@ const REMEDIES: Record<AgentErrorCode, string> = {
   timeout: 'the main thread runs the debugger only when it next runs Python code: send the app a request, or raise --timeout',
   'injected-code-failed': 'see the message above; the target kept running',
   'version-mismatch': 'the injector must be the same Python version as the target; report this as a bug',
+  'unsupported-arch': 'Python 3.9–3.13 can be injected on x86_64 nodes only: run the pod on one, or run the app on Python 3.14+',
+  'unsupported-python': 'this interpreter cannot be injected this way (see the message): run the app on CPython 3.14+',
+  'not-ready': 'the process is starting, stopping or stopped: run the command again in a moment',
   internal: 'this is a bug in kubectl-wand; rerun with WAND_DEBUG=1 and report the output',
 };
 
@@ -26,7 +29,8 @@ const REMEDIES: Record<AgentErrorCode, string> = {
  * agent.py: version, PYTHON_DISABLE_REMOTE_DEBUG / -X disable-remote-debug, ptrace denial).
  */
 export function remedyForReason(reason: string): string | undefined {
-  if (/needs 3\.14|Python 3\.(?:[0-9]|1[0-3])\b/.test(reason)) return REMEDIES['python-too-old'];
+  if (/needs 3\.9\+|Python 3\.[0-8]\b/.test(reason)) return REMEDIES['python-too-old'];
+  if (/on x86_64 only/.test(reason)) return REMEDIES['unsupported-arch'];
   if (/PYTHON_DISABLE_REMOTE_DEBUG|disable-remote-debug|without remote debugging/.test(reason)) return REMEDIES['remote-debug-disabled'];
   if (/no permission to trace/.test(reason)) return REMEDIES['permission-denied'];
   return undefined;

@@ -28,6 +28,7 @@ export function readyJson(event: 'ready' | 'reinjected' | 'reconnected', d: Read
     targets: d.targets.map((t) => ({ pid: t.pid, localPort: t.localPort, remotePort: t.remotePort, reused: t.reused })),
     remoteRoot: d.remoteRoot,
     debugpyVersion: d.injected[0]?.debugpyVersion ?? null,
+    injector: d.injected[0]?.injector ?? null,
   };
 }
 

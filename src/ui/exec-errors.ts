@@ -30,7 +30,7 @@ export function remedyFor(error: AgentError, t: ProcessContext): string {
     case 'not-python':
       return `list the processes with: kubectl wand pods ${pod} --with-pids`;
     case 'python-too-old':
-      return `run the app on Python 3.14+; every check: kubectl wand doctor ${pod}`;
+      return `run the app on Python 3.9+; every check: kubectl wand doctor ${pod}`;
     case 'remote-debug-disabled':
       return remoteDebugRemedy(error.message);
     case 'permission-denied':

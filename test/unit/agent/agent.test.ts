@@ -21,7 +21,8 @@ function testRoot(): string | undefined {
 describe('in-pod agent (Python unittest suite)', () => {
   it('passes', () => {
     const root = testRoot();
-    const env: NodeJS.ProcessEnv = { ...process.env };
+    // the ptrace injector's tests run from ptrace.test.ts, with their own timeout
+    const env: NodeJS.ProcessEnv = { ...process.env, WAND_PTRACE_TESTS: 'separately' };
     if (root) env.WAND_TEST_ROOT = root;
     const run = spawnSync('python3', ['-m', 'unittest', 'discover', '-s', 'test/unit/agent', '-v'], {
       cwd: REPO,

@@ -1,4 +1,4 @@
-"""The ptrace injector (src/agent/ptrace_*.py) against real CPython 3.9-3.13 processes.
+"""The ptrace injector (src/agent/wand_agent/ptrace_*.py) against real CPython 3.9-3.13 processes.
 
 Every live test starts ptrace_target.py under one interpreter of this machine (pyenv builds in
 /root/.pyenv/versions; a version is skipped only when its interpreter is absent), hammers its line
@@ -29,13 +29,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, '..', '..', '..'))
 AGENT_DIR = os.path.join(REPO, 'src', 'agent')
 TARGET = os.path.join(HERE, 'ptrace_target.py')
-sys.path.insert(0, AGENT_DIR)
+CLI = os.path.join(HERE, 'ptrace_cli.py')
 sys.path.insert(0, HERE)
 
-import ptrace_elf  # noqa: E402
 import wandtest  # noqa: E402
-import ptrace_inject  # noqa: E402
-from ptrace_inject import InjectError, Injection, run_in_main_thread  # noqa: E402
+from wand_agent import ptrace_elf, ptrace_inject, ptrace_process, ptrace_x86  # noqa: E402
+from wand_agent.ptrace_inject import Injection, run_in_main_thread  # noqa: E402
+from wand_agent.ptrace_process import InjectError  # noqa: E402
 from wandtest import requires_container  # noqa: E402
 
 PYENV = os.environ.get('WAND_PTRACE_PYENV', '/root/.pyenv/versions')
@@ -303,7 +303,7 @@ class LiveBase(object):
         status = None
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            status = ptrace_inject.Tracee(app.pid).read(injection.page, 8)
+            status = ptrace_x86.Tracee(app.pid).read(injection.page, 8)
             if status[2:3] == b'X':
                 break
             time.sleep(0.02)
@@ -321,11 +321,11 @@ class LiveBase(object):
         """Every general register and the XSAVE area of the main thread, seen by a fresh stop once it
         is blocked in `syscall` (by number)."""
         wait_blocked(pid, syscall)
-        tracee = ptrace_inject.Tracee(pid)
+        tracee = ptrace_x86.Tracee(pid)
         tracee.seize()
         try:
             tracee.stop(time.monotonic() + 5)
-            regs = dict((name, getattr(tracee.saved_regs, name)) for name in ptrace_inject.ptrace_x86.REG_NAMES)
+            regs = dict((name, getattr(tracee.saved_regs, name)) for name in ptrace_x86.REG_NAMES)
             return regs, tracee.saved_fp
         finally:
             tracee.release()
@@ -384,7 +384,7 @@ class SafetyNetTest(unittest.TestCase):
         self.app = App(python, 'lock', self.workdir)
         wait_blocked(self.app.pid, 202)   # futex
         self.libc = self.resolve(('getpid', 'atoi', 'usleep'))
-        self.tracee = ptrace_inject.Tracee(self.app.pid)
+        self.tracee = ptrace_x86.Tracee(self.app.pid)
         self.tracee.seize()
         self.tracee.stop(time.monotonic() + 5)
         self.before = bytes(self.tracee.saved_regs)
@@ -412,7 +412,7 @@ class SafetyNetTest(unittest.TestCase):
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def test_a_syscall_not_allowed_is_skipped_and_the_call_stopped(self):
-        with self.assertRaises(ptrace_inject.CallAborted) as caught:
+        with self.assertRaises(ptrace_x86.CallAborted) as caught:
             self.tracee.call(self.libc['getpid'], (), time.monotonic() + 5, ())
         self.assertEqual(caught.exception.syscall, 39)
         self.tracee.restore()
@@ -421,14 +421,14 @@ class SafetyNetTest(unittest.TestCase):
         self.assertEqual(self.tracee.call(self.libc['getpid'], (), time.monotonic() + 5, (39,)), self.app.pid)
 
     def test_a_crash_inside_the_call_is_contained(self):
-        with self.assertRaises(ptrace_inject.CallCrashed) as caught:
+        with self.assertRaises(ptrace_x86.CallCrashed) as caught:
             self.tracee.call(self.libc['atoi'], (0x10,), time.monotonic() + 5, ())
         self.assertEqual(caught.exception.sig, 11)
         self.tracee.restore()
 
     def test_a_call_past_its_deadline_is_interrupted(self):
         begun = time.monotonic()
-        with self.assertRaises(ptrace_inject.WaitTimeout):
+        with self.assertRaises(ptrace_x86.WaitTimeout):
             self.tracee.call(self.libc['usleep'], (30 * 1000 * 1000,), time.monotonic() + 0.3, (35, 230, 219))
         self.assertLess(time.monotonic() - begun, 5)
         # release() (tearDown) stops it inside usleep and puts the saved context back
@@ -472,7 +472,7 @@ class RefusalTest(unittest.TestCase):
 
     def test_other_architectures_are_refused(self):
         with self.assertRaises(InjectError) as caught:
-            ptrace_inject.check_target(os.getpid(), machine='aarch64')
+            ptrace_process.check_target(os.getpid(), machine='aarch64')
         self.assertEqual(caught.exception.code, 'unsupported-arch')
 
 
@@ -514,7 +514,7 @@ class FrameTest(unittest.TestCase):
 
     def test_ucontext_layout(self):
         fp = ('xstate', b'\0' * 464 + ctypes.c_uint64(0x7).value.to_bytes(8, 'little') + b'\0' * 40 + b'\0' * 320)
-        ucontext, fpstate = ptrace_inject.signal_frame(self.Regs(), fp, 5, (0, 2, 0), 0x1000, -4, 0x2000)
+        ucontext, fpstate = ptrace_x86.signal_frame(self.Regs(), fp, 5, (0, 2, 0), 0x1000, -4, 0x2000)
         self.assertEqual(len(ucontext), 304)            # struct ucontext on x86_64
         self.assertEqual(ucontext[296:], (5).to_bytes(8, 'little'))   # uc_sigmask last
         self.assertEqual(int.from_bytes(ucontext[40 + 16 * 8:40 + 17 * 8], 'little'), 0x1000)   # rip
@@ -567,16 +567,17 @@ class OtherInjectorInterpretersTest(unittest.TestCase):
         python = interpreter('3.9')
         if python is None:
             self.skipTest('no Python 3.9')
-        self.check([python, os.path.join(AGENT_DIR, 'ptrace_inject.py')], '3.9')
+        self.check([python, CLI], '3.9')
 
     def test_injector_on_python_3_14_in_another_root(self):
         root = os.environ.get('WAND_TEST_ROOT')
         if not root or not os.path.exists(os.path.join(root, 'usr/bin/python3.14')) or os.geteuid() != 0 \
                 or shutil.which('unshare') is None:
-            self.skipTest('needs root, unshare and WAND_TEST_ROOT with python3.14 (agent.test.ts sets it)')
+            self.skipTest('needs root, unshare and WAND_TEST_ROOT with python3.14 (ptrace.test.ts sets it)')
         script = ('set -e; R="$1"; shift; mount --bind /proc "$R/proc"; mount -t tmpfs tmpfs "$R/tmp"; '
-                  'cp "$0"/ptrace_*.py "$R/tmp/"; exec chroot "$R" python3.14 /tmp/ptrace_inject.py "$@"')
-        self.check(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, AGENT_DIR, root],
+                  'cp -r "$0"/../../../src/agent/wand_agent "$0"/ptrace_cli.py "$R/tmp/"; '
+                  'exec chroot "$R" python3.14 /tmp/ptrace_cli.py "$@"')
+        self.check(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, HERE, root],
                    '3.14 (chroot)')
 
 
@@ -615,6 +616,13 @@ class ContainerTargetTest(unittest.TestCase):
             self.assertIn('TracerPid:\t0', f.read())
         note('container python3.13 (%s): 10 ok, routes %s, %d requests, %d errors'
              % (reports[0]['version'], sorted(set(r['route'] for r in reports)), hammer.ok, hammer.errors))
+
+
+def load_tests(loader, tests, pattern):
+    """agent.test.ts runs the other agent tests; these run from ptrace.test.ts (their own timeout)."""
+    if os.environ.get('WAND_PTRACE_TESTS') == 'separately':
+        return unittest.TestSuite()
+    return tests
 
 
 def tearDownModule():

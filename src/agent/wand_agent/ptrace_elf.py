@@ -11,11 +11,14 @@ import os
 import re
 import struct
 
-ET_EXEC, ET_DYN = 2, 3
+ET_EXEC = 2
+ET_DYN = 3
 EM_X86_64 = 62
 PT_LOAD = 1
 SHT_DYNSYM = 11
-STT_OBJECT, STT_FUNC, STT_GNU_IFUNC = 1, 2, 10
+STT_OBJECT = 1
+STT_FUNC = 2
+STT_GNU_IFUNC = 10
 
 _MAPS_RE = re.compile(r'^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) ([0-9a-f]+):([0-9a-f]+) (\d+)\s*(.*)$')
 _PY_NAME_RE = re.compile(r'(?:^|/)(?:lib)?python(\d)\.(\d+)(t?)(?:[-.]|$)')

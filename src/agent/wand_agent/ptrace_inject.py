@@ -14,48 +14,24 @@ Python 3.9+, standard library only (ctypes, loading libc only). All ptrace reque
 injection come from the thread that calls ``start``/``free``.
 """
 
+import _thread
 import os
 import struct
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import ptrace_elf  # noqa: E402
-import ptrace_x86  # noqa: E402
-from ptrace_x86 import (MAGIC, RED_ZONE, U64, CallAborted, CallCrashed, PtraceError,  # noqa: E402
-                        TargetGone, Tracee, WaitTimeout, find_gadgets, signal_frame, signed)
-
-DISABLE_ENV = 'PYTHON_DISABLE_REMOTE_DEBUG'
-SUPPORTED = ((3, 9), (3, 13))
-
-PY_FUNCTIONS = ('Py_IsInitialized', 'PyGILState_Check', 'PyGILState_Ensure', 'PyGILState_Release',
-                'PyRun_SimpleString', 'Py_AddPendingCall')
-LIBC_FUNCTIONS = ('mmap', 'munmap', 'sigaltstack')
-
-SYS_MMAP, SYS_MUNMAP, SYS_SIGALTSTACK = 9, 11, 131
-#: blocking waits outside the interpreter: with the GIL released, the code runs right there
-DIRECT_SYSCALLS = {0: 'read', 7: 'poll', 23: 'select', 34: 'pause', 35: 'nanosleep', 43: 'accept',
-                   45: 'recvfrom', 47: 'recvmsg', 61: 'wait4', 230: 'clock_nanosleep', 232: 'epoll_wait',
-                   247: 'waitid', 270: 'pselect6', 271: 'ppoll', 281: 'epoll_pwait', 288: 'accept4',
-                   299: 'recvmmsg', 441: 'epoll_pwait2'}
-#: lock and Event waits: made to return EINTR, after which CPython's lock acquire runs pending calls.
-#: restart_syscall is a futex or sleep resumed after a signal: which one is not known, so never direct.
-EINTR_SYSCALLS = {202: 'futex', 449: 'futex_waitv', 219: 'restart_syscall'}
-#: other names, for reports only
-OTHER_SYSCALLS = {1: 'write', 42: 'connect', 44: 'sendto', 46: 'sendmsg', 72: 'fcntl', 73: 'flock',
-                  128: 'rt_sigtimedwait', 130: 'rt_sigsuspend', 68: 'msgsnd', 70: 'msgrcv'}
-
-
-def syscall_name(nr):
-    return DIRECT_SYSCALLS.get(nr) or EINTR_SYSCALLS.get(nr) or OTHER_SYSCALLS.get(nr) or 'syscall %d' % nr
-ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK = 512, 513, 514, 516
-EINTR = 4
+from .ptrace_process import (DIRECT_SYSCALLS, EINTR, EINTR_SYSCALLS, ERESTART_RESTARTBLOCK, ERESTARTNOHAND,
+                             ERESTARTNOINTR, ERESTARTSYS, SYS_MMAP, SYS_MUNMAP, SYS_SIGALTSTACK,
+                             InjectError, check_target, read_proc, sigblk, syscall_name, target_of)
+from .ptrace_x86 import (RED_ZONE, U64, CallAborted, CallCrashed, PtraceError, TargetGone, Tracee, WaitTimeout,
+                         signal_frame, signed)
 
 HEADER = 4096            # status bytes, then the error text; the source follows
 STATUS_SIZE = 8
 ALTSTACK_AT = 3584       # where sigaltstack() writes the current alternate stack
-ERROR_AT, ERROR_MAX = 16, 3000
-PROT_RW, MAP_PRIVATE_ANON = 3, 0x22
+ERROR_AT = 16
+ERROR_MAX = 3000
+PROT_RW = 3
+MAP_PRIVATE_ANON = 0x22
 SS_ONSTACK = 1
 
 
@@ -103,143 +79,6 @@ _run()
 '''
 
 
-class InjectError(Exception):
-    def __init__(self, code, message):
-        Exception.__init__(self, message)
-        self.code, self.message = code, message
-
-
-class _Retry(Exception):
-    pass
-
-
-# ---------------------------------------------------------------------------------------------
-# Before touching the process
-# ---------------------------------------------------------------------------------------------
-
-
-def _read(path, mode='r'):
-    with open(path, mode) as f:
-        return f.read()
-
-
-def _status(pid):
-    fields = {}
-    for line in _read('/proc/%d/status' % pid).splitlines():
-        key, _, value = line.partition(':')
-        fields[key] = value.strip()
-    return fields
-
-
-def check_target(pid, machine=None):
-    """Refuse early, with the most telling reason, what this injector must not touch."""
-    machine = machine or os.uname()[4]
-    if machine != 'x86_64':
-        raise InjectError('unsupported-arch', 'the ptrace injector supports x86_64 only, not %s' % machine)
-    try:
-        status = _status(pid)
-    except OSError:
-        raise InjectError('no-such-process', 'no process %d' % pid)
-    try:
-        with open('/proc/%d/exe' % pid, 'rb') as f:
-            head = f.read(20)
-        if head[:4] == b'\x7fELF' and (head[4] != 2 or struct.unpack_from('<H', head, 18)[0] != ptrace_elf.EM_X86_64):
-            raise InjectError('unsupported-arch', 'process %d is not a 64-bit x86_64 program' % pid)
-    except OSError:
-        pass
-    try:
-        environ = _read('/proc/%d/environ' % pid, 'rb').split(b'\0')
-        argv = _read('/proc/%d/cmdline' % pid, 'rb').split(b'\0')
-    except PermissionError:
-        raise InjectError('permission-denied', 'cannot read /proc/%d/environ: not permitted to trace it' % pid)
-    except OSError:
-        raise InjectError('no-such-process', 'process %d exited' % pid)
-    if any(entry.startswith(DISABLE_ENV.encode() + b'=') for entry in environ):
-        raise InjectError('remote-debug-disabled', 'process %d has %s set in its environment' % (pid, DISABLE_ENV))
-    if b'disable-remote-debug' in argv or any(a.startswith(b'disable-remote-debug=') for a in argv):
-        raise InjectError('remote-debug-disabled', 'process %d was started with -X disable-remote-debug' % pid)
-    state = status.get('State', '?')[:1]
-    if state in ('Z', 'X'):
-        raise InjectError('no-such-process', 'process %d exited' % pid)
-    if state in ('T', 't'):
-        raise InjectError('not-ready', 'process %d is stopped (%s)' % (pid, status.get('State')))
-    if status.get('TracerPid', '0') != '0':
-        raise InjectError('permission-denied', 'process %d is already traced by process %s (a debugger or strace?)'
-                          % (pid, status['TracerPid']))
-    if not os.path.isdir('/proc/%d/root/proc/sys' % pid):
-        raise InjectError('internal', 'process %d has no /proc mounted; the injected code needs /proc/self/mem to '
-                          'report to the injector' % pid)
-    if 'shstk' in status.get('x86_Thread_features', ''):
-        raise InjectError('unsupported-arch', 'process %d uses a shadow stack (CET), which the injector does not '
-                          'support' % pid)
-
-
-class Target(object):
-    """What the injector needs to know about a process: addresses, version, C library."""
-
-    def __init__(self, pid):
-        self.pid = pid
-        try:
-            maps = ptrace_elf.read_maps(pid)
-        except PermissionError:
-            raise InjectError('permission-denied', 'cannot read /proc/%d/maps: not permitted to trace it' % pid)
-        except OSError:
-            raise InjectError('no-such-process', 'process %d exited' % pid)
-        objects = ptrace_elf.loaded_objects(pid, maps)
-        try:
-            self.symbols, py_obj, libc_obj = ptrace_elf.resolve(objects, PY_FUNCTIONS, LIBC_FUNCTIONS, ('Py_Version',))
-        except ptrace_elf.ElfError as exc:
-            raise InjectError('unsupported-python', 'process %d: %s' % (pid, exc))
-        finally:
-            for obj in objects:
-                obj.close()
-        if py_obj is None:
-            raise InjectError('not-python', 'process %d exports no CPython API (not a Python interpreter, or a build '
-                              'without exported symbols)' % pid)
-        if libc_obj is None:
-            raise InjectError('unsupported-python', 'process %d: no C library with mmap/munmap/sigaltstack found' % pid)
-        self.python_path, self.libc_path = py_obj.path, libc_obj.path
-        self.libc_exec = libc_obj.exec_ranges
-        self.python_exec = py_obj.exec_ranges
-        for m in maps:
-            if m.start <= MAGIC < m.end:
-                raise InjectError('unsupported-python', 'process %d maps the page at 0x%x' % (pid, MAGIC))
-        stack = [m for m in maps if m.path == '[stack]']
-        self.stack = (stack[0].start, stack[0].end) if stack else None
-        names = ptrace_elf.python_version_from_paths([py_obj.path, os.readlink('/proc/%d/exe' % pid)])
-        self.version = names[:2] if names else None
-        self.free_threaded = bool(names and names[2])
-        self.version_address = self.symbols.get('Py_Version')
-        self.initialized = False
-        reader = Tracee(pid)   # reading code needs no stop
-        self.gadgets = find_gadgets(reader, self.libc_exec) or find_gadgets(reader, self.python_exec)
-
-    def check_version(self, tracee):
-        if self.version_address:   # 3.11+: PY_VERSION_HEX, exact
-            hexversion = struct.unpack('<Q', tracee.read(self.version_address, 8))[0]
-            self.version = (hexversion >> 24 & 0xff, hexversion >> 16 & 0xff)
-        if self.free_threaded:
-            raise InjectError('unsupported-python', 'process %d runs a free-threaded build, not supported' % self.pid)
-        if self.version is not None and not SUPPORTED[0] <= self.version <= SUPPORTED[1]:
-            raise InjectError('unsupported-python', 'process %d runs Python %d.%d; the ptrace injector supports '
-                              '%d.%d-%d.%d' % ((self.pid,) + self.version + SUPPORTED[0] + SUPPORTED[1]))
-
-
-_targets = {}
-
-
-def target_of(pid):
-    """Target(pid), reused while the same process lives (its libraries do not move)."""
-    try:
-        key = (pid, _read('/proc/%d/stat' % pid).rsplit(')', 1)[1].split()[19])
-    except (OSError, IndexError):
-        raise InjectError('no-such-process', 'process %d exited' % pid)
-    if key not in _targets:
-        if len(_targets) > 64:
-            _targets.clear()
-        _targets[key] = Target(pid)
-    return _targets[key]
-
 
 def build_source(page, code):
     return (TOP_SOURCE % (ascii(WRAPPER_SOURCE), '0x%016x' % page, ascii(code))).encode('ascii')
@@ -249,18 +88,42 @@ def page_size_for(code):
     return (HEADER + len(build_source(0, code)) + 1 + 4095) & ~4095
 
 
-# ---------------------------------------------------------------------------------------------
-# Read while the thread is held
-# ---------------------------------------------------------------------------------------------
-
-
-def sigblk(pid):
-    return int(_status(pid).get('SigBlk', '0'), 16)
-
 
 # ---------------------------------------------------------------------------------------------
 # One injection
 # ---------------------------------------------------------------------------------------------
+
+
+class HeldStops(object):
+    """How many threads of targets the agent holds stopped right now (milliseconds each).
+
+    The agent must not end meanwhile: the kernel would detach a thread parked at one of our SIGSEGV
+    stops and deliver that SIGSEGV to the application. So the agent's SIGTERM/SIGHUP handler asks
+    defer() first; the last stop to end re-sends the deferred signals to the agent. No lock: the
+    handler runs in the main thread, which may be inside a stop itself (list operations are atomic).
+    """
+
+    def __init__(self):
+        self.holders = []
+        self.deferred = []
+
+    def __enter__(self):
+        self.holders.append(_thread.get_ident())
+
+    def __exit__(self, *exc_info):
+        self.holders.remove(_thread.get_ident())
+        while not self.holders and self.deferred:
+            os.kill(os.getpid(), self.deferred.pop())
+
+    def defer(self, signum):
+        """True when a stop is in progress: `signum` comes back once it ended."""
+        if not self.holders:
+            return False
+        self.deferred.append(signum)
+        return True
+
+
+HELD_STOPS = HeldStops()
 
 
 class Injection(object):
@@ -282,19 +145,10 @@ class Injection(object):
         InjectError on failure (the process is restored and detached in every case)."""
         begun = time.monotonic()
         deadline = begun + deadline_seconds
-        check_target(self.pid)
-        self.target = target_of(self.pid)
-        if self.target.version:
-            self.report['version'] = '%d.%d' % self.target.version
-        while True:
-            if self._attempt(deadline):
-                break
-            if time.monotonic() >= deadline:
-                raise InjectError('timeout', 'process %d: the pending-call lock stayed busy until the deadline' % self.pid)
-            time.sleep(0.002)
+        self.launch(deadline)
         status = self._wait_status(lambda s: s[1:2] == b'S' and s[2:3] in (b'R', b'X'), deadline)
         if status is None:
-            status = self._disarm()
+            status = self.disarm()
         if status[2:3] != b'R':
             raise InjectError('timeout', 'process %d: the main thread reached no safe point within %.1f s (%s); the '
                               'code will not run' % (self.pid, deadline_seconds, self._where()))
@@ -302,6 +156,34 @@ class Injection(object):
         self.report['startMs'] = round((time.monotonic() - begun) * 1000, 2)
         self.report['mainThread'] = status[4:5] == b'M'
         return self.report
+
+    def launch(self, deadline):
+        """Queue or launch the code (the main thread is held for milliseconds), without waiting for
+        it to start; InjectError on failure. `deadline` is a time.monotonic() value. Then the
+        caller waits for the code's own signal, or calls disarm() when it gives up."""
+        check_target(self.pid)
+        self.target = target_of(self.pid)
+        if self.target.version:
+            self.report['version'] = '%d.%d' % self.target.version
+        while True:
+            if self._attempt(deadline):
+                return
+            if time.monotonic() >= deadline:
+                raise InjectError('timeout', 'process %d: the pending-call lock stayed busy until the deadline' % self.pid)
+            time.sleep(0.002)
+
+    def state(self):
+        """'queued' (not started yet), 'running', 'done' (finished or raised), 'skipped' (disarmed) or
+        'unknown' (the process is gone)."""
+        if self.page is None:
+            return 'done' if self.report['pageFreed'] else 'unknown'
+        try:
+            status = self._tracee_for_reading().read(self.page, STATUS_SIZE)
+        except OSError:
+            return 'unknown'
+        if status[3:4] in (b'F', b'E'):
+            return 'done'
+        return {b'R': 'running', b'X': 'skipped'}.get(status[2:3], 'queued')
 
     def wait(self, seconds):
         """Wait until the started code returned; the report says how it ended (InjectError if it raised)."""
@@ -328,8 +210,17 @@ class Injection(object):
             return False
         if status[3:4] not in (b'F', b'E') and status[2:3] != b'X':
             return False   # it may still run, or run later: the page must stay
+        with HELD_STOPS:
+            freed = self._unmap(time.monotonic() + deadline_seconds)
+        if freed:
+            self.page = None
+            self.report['pageFreed'] = True
+        return freed
+
+    # --- inside ---------------------------------------------------------------------------
+
+    def _unmap(self, deadline):
         tracee = Tracee(self.pid)
-        deadline = time.monotonic() + deadline_seconds
         try:
             tracee.seize()
             tracee.stop(deadline)
@@ -346,18 +237,17 @@ class Injection(object):
                 self._let_go(tracee, deadline)
             except InjectError:
                 freed = False
-        if freed:
-            self.page = None
-            self.report['pageFreed'] = True
         return freed
-
-    # --- inside ---------------------------------------------------------------------------
 
     def _tracee_for_reading(self):
         return Tracee(self.pid)   # process_vm_readv needs no attachment
 
     def _attempt(self, deadline):
         """One stop of the main thread. True once the code is queued or launched."""
+        with HELD_STOPS:
+            return self._attempt_held(deadline)
+
+    def _attempt_held(self, deadline):
         self.report['attempts'] += 1
         tracee = Tracee(self.pid)
         try:
@@ -510,8 +400,9 @@ class Injection(object):
             time.sleep(delay)
             delay = min(delay * 1.5, 0.01)
 
-    def _disarm(self):
-        """Past the deadline: make sure the code never runs, unless it has just started."""
+    def disarm(self):
+        """Make sure the code never runs, unless it has just started; returns the status bytes. Needs
+        no stop: any thread may call it."""
         reader = self._tracee_for_reading()
         reader.write(self.page, b'D')
         status = reader.read(self.page, STATUS_SIZE)
@@ -521,8 +412,8 @@ class Injection(object):
 
     def _where(self):
         try:
-            syscall = _read('/proc/%d/task/%d/syscall' % (self.pid, self.pid)).split()
-            wchan = _read('/proc/%d/task/%d/wchan' % (self.pid, self.pid)).strip()
+            syscall = read_proc('/proc/%d/task/%d/syscall' % (self.pid, self.pid)).split()
+            wchan = read_proc('/proc/%d/task/%d/wchan' % (self.pid, self.pid)).strip()
         except OSError:
             return 'state unknown'
         if syscall and syscall[0] == 'running':
@@ -550,28 +441,3 @@ def run_in_main_thread(pid, code, deadline_seconds=10.0, run_seconds=60.0, allow
         if injection.page is not None:
             injection.free()
     return injection.report
-
-
-def main(argv):
-    import argparse
-    import json
-    parser = argparse.ArgumentParser(description='Run Python code in the main thread of a CPython 3.9-3.13 process.')
-    parser.add_argument('pid', type=int)
-    parser.add_argument('code')
-    parser.add_argument('--deadline', type=float, default=10.0)
-    parser.add_argument('--run', type=float, default=60.0)
-    parser.add_argument('--repeat', type=int, default=1)
-    parser.add_argument('--no-direct', action='store_true')
-    args = parser.parse_args(argv)
-    ok = True
-    for i in range(args.repeat):
-        report = run_in_main_thread(args.pid, args.code.replace('{i}', str(i)), args.deadline, args.run,
-                                    not args.no_direct)
-        print(json.dumps(report, sort_keys=True))
-        sys.stdout.flush()
-        ok = ok and report['ok']
-    return 0 if ok else 1
-
-
-if __name__ == '__main__':
-    sys.exit(main(sys.argv[1:]))

@@ -19,7 +19,6 @@ Rules this module keeps:
 Python 3.9+, standard library only.
 """
 
-import ctypes
 import os
 import signal
 import struct
@@ -52,8 +51,10 @@ FAULT_SIGNALS = (signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE)
 GADGET_RESTORE_RT = b'\x48\xc7\xc0\x0f\x00\x00\x00\x0f\x05'   # mov $15,%rax; syscall
 GADGET_POP_RDI = b'\x5f\xc3'                                   # pop %rdi; ret
 GADGET_RET = b'\xc3'
-FP_XSTATE_MAGIC1, FP_XSTATE_MAGIC2 = 0x46505853, 0x46505845
-AMX_FEATURES, AMX_BYTES = (1 << 17) | (1 << 18), 64 + 8192
+FP_XSTATE_MAGIC1 = 0x46505853
+FP_XSTATE_MAGIC2 = 0x46505845
+AMX_FEATURES = (1 << 17) | (1 << 18)
+AMX_BYTES = 64 + 8192
 UC_FLAGS = 0x7           # UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
 
 REG_NAMES = ('r15', 'r14', 'r13', 'r12', 'rbp', 'rbx', 'r11', 'r10', 'r9', 'r8', 'rax', 'rcx', 'rdx',
@@ -63,21 +64,32 @@ ARG_REGS = ('rdi', 'rsi', 'rdx', 'rcx', 'r8', 'r9')
 U64 = (1 << 64) - 1
 
 
-class Regs(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_ulonglong) for name in REG_NAMES]
+_ctypes_classes = {}
 
-    def copy(self):
-        other = Regs()
-        ctypes.memmove(ctypes.byref(other), ctypes.byref(self), ctypes.sizeof(Regs))
-        return other
+
+def ctypes_classes():
+    """(Regs, IoVec): ctypes structures, made on first use. ctypes is imported only by the operations
+    that inject (see the package's import rule): `list` never pays for it."""
+    if not _ctypes_classes:
+        import ctypes
+
+        class Regs(ctypes.Structure):
+            _fields_ = [(name, ctypes.c_ulonglong) for name in REG_NAMES]
+
+            def copy(self):
+                other = Regs()
+                ctypes.memmove(ctypes.byref(other), ctypes.byref(self), ctypes.sizeof(Regs))
+                return other
+
+        class IoVec(ctypes.Structure):
+            _fields_ = [('base', ctypes.c_void_p), ('len', ctypes.c_size_t)]
+
+        _ctypes_classes.update(regs=Regs, iovec=IoVec)
+    return _ctypes_classes['regs'], _ctypes_classes['iovec']
 
 
 def signed(value):
     return value - (1 << 64) if value & (1 << 63) else value
-
-
-class _IoVec(ctypes.Structure):
-    _fields_ = [('base', ctypes.c_void_p), ('len', ctypes.c_size_t)]
 
 
 _libc = None
@@ -85,6 +97,7 @@ _libc = None
 
 def libc():
     global _libc
+    import ctypes
     if _libc is None:
         lib = ctypes.CDLL(None, use_errno=True)
         lib.ptrace.restype = ctypes.c_long
@@ -92,8 +105,8 @@ def libc():
         for name in ('process_vm_readv', 'process_vm_writev'):
             fn = getattr(lib, name)
             fn.restype = ctypes.c_ssize_t
-            fn.argtypes = [ctypes.c_int, ctypes.POINTER(_IoVec), ctypes.c_ulong, ctypes.POINTER(_IoVec),
-                           ctypes.c_ulong, ctypes.c_ulong]
+            iovec_p = ctypes.POINTER(ctypes_classes()[1])
+            fn.argtypes = [ctypes.c_int, iovec_p, ctypes.c_ulong, iovec_p, ctypes.c_ulong, ctypes.c_ulong]
         lib.syscall.restype = ctypes.c_long
         _libc = lib
     return _libc
@@ -166,6 +179,7 @@ class Tracee(object):
     # --- raw requests ---------------------------------------------------------------------
 
     def _ptrace(self, request, addr=0, data=0, what=None):
+        import ctypes
         lib = libc()
         ctypes.set_errno(0)
         result = lib.ptrace(request, self.pid, addr, data)
@@ -188,17 +202,20 @@ class Tracee(object):
         self.running = True
 
     def getregs(self):
-        regs = Regs()
+        import ctypes
+        regs = ctypes_classes()[0]()
         self._ptrace(PTRACE_GETREGS, 0, ctypes.addressof(regs), 'PTRACE_GETREGS')
         return regs
 
     def setregs(self, regs):
+        import ctypes
         self._ptrace(PTRACE_SETREGS, 0, ctypes.addressof(regs), 'PTRACE_SETREGS')
 
     def get_fp(self):
         """('xstate' | 'fxsave', bytes): the whole FP/vector state."""
+        import ctypes
         buf = ctypes.create_string_buffer(XSTATE_BUFFER)
-        iov = _IoVec(ctypes.addressof(buf), XSTATE_BUFFER)
+        iov = ctypes_classes()[1](ctypes.addressof(buf), XSTATE_BUFFER)
         try:
             self._ptrace(PTRACE_GETREGSET, NT_X86_XSTATE, ctypes.addressof(iov), 'PTRACE_GETREGSET')
             return 'xstate', buf.raw[:iov.len]
@@ -208,10 +225,11 @@ class Tracee(object):
             return 'fxsave', fx.raw
 
     def set_fp(self, state):
+        import ctypes
         kind, data = state
         buf = ctypes.create_string_buffer(data, len(data))
         if kind == 'xstate':
-            iov = _IoVec(ctypes.addressof(buf), len(data))
+            iov = ctypes_classes()[1](ctypes.addressof(buf), len(data))
             self._ptrace(PTRACE_SETREGSET, NT_X86_XSTATE, ctypes.addressof(iov), 'PTRACE_SETREGSET')
         else:
             self._ptrace(PTRACE_SETFPREGS, 0, ctypes.addressof(buf), 'PTRACE_SETFPREGS')
@@ -232,9 +250,10 @@ class Tracee(object):
     # --- memory ---------------------------------------------------------------------------
 
     def read(self, address, size):
+        import ctypes
         buf = ctypes.create_string_buffer(size)
-        local = _IoVec(ctypes.addressof(buf), size)
-        remote = _IoVec(address, size)
+        local = ctypes_classes()[1](ctypes.addressof(buf), size)
+        remote = ctypes_classes()[1](address, size)
         n = libc().process_vm_readv(self.pid, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
         if n == size:
             return buf.raw
@@ -248,9 +267,10 @@ class Tracee(object):
         raise OSError(err or 5, 'cannot read %d bytes at 0x%x of process %d' % (size, address, self.pid))
 
     def write(self, address, data):
+        import ctypes
         buf = ctypes.create_string_buffer(data, len(data))
-        local = _IoVec(ctypes.addressof(buf), len(data))
-        remote = _IoVec(address, len(data))
+        local = ctypes_classes()[1](ctypes.addressof(buf), len(data))
+        remote = ctypes_classes()[1](address, len(data))
         n = libc().process_vm_writev(self.pid, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
         if n == len(data):
             return
