@@ -10,6 +10,8 @@
  *  - re-injection after a uvicorn --reload: from the file write (upper bound) and from the new
  *    worker's own start time (/proc/PID/stat starttime) to the `reinjected` event;
  *  - `pods --with-pids` over 1, 5, 10 and 20 pods: wall time and number of kubectl calls;
+ *  - time to ready on a fresh uvicorn --reload worker on Python 3.13 (the ptrace injector) next to
+ *    the same on 3.14 (sys.remote_exec), alternating in one run;
  *  - start-up of dist/bin/kubectl-wand --version next to kubectl version --client;
  *  - peak RSS (VmHWM) of the plugin's node process in a session; the worker's RSS before and
  *    after injection (rssBytes from `pods --with-pids -o json`).
@@ -28,7 +30,7 @@ import { existsSync, promises as fs, readFileSync, readdirSync, statSync } from 
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { SCENARIOS } from '../test/e2e/support/apps';
+import { SCENARIOS, type Scenario } from '../test/e2e/support/apps';
 import { startWandEnv, type WandChild, type WandEnv } from '../test/e2e/support/wand-env';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -39,6 +41,8 @@ const POD_COUNTS = [1, 5, 10, 20];
 const APP = SCENARIOS['fastapi-uvicorn-reload'];
 const NS = APP.namespace;
 const MANY = SCENARIOS['many-pods'];
+/** the same kind of app (uvicorn --reload) on Python 3.13: injected by the ptrace injector */
+const PY313 = SCENARIOS['py313/reload'];
 const EXE = path.join(ROOT, 'dist/bin/kubectl-wand');
 const BUILT_CLI = path.join(ROOT, 'build/src/cli/main.js');
 /** what `kubectl wand` runs: the single executable krew installs (default), or npm's node build */
@@ -232,8 +236,8 @@ async function measureFloor(b: Bench, pod: string): Promise<Floor> {
 
 // ---------------------------------------------------------------- in-pod probes (no kubectl)
 
-async function podPython(b: Bench, pod: string, code: string): Promise<string> {
-  const found = b.env.cluster.pods(NS).find((p) => p.metadata.name === pod);
+async function podPython(b: Bench, pod: string, code: string, s: Scenario = APP): Promise<string> {
+  const found = b.env.cluster.pods(s.namespace).find((p) => p.metadata.name === pod);
   if (!found) throw new Error(`pod ${pod} not found`);
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -242,7 +246,7 @@ async function podPython(b: Bench, pod: string, code: string): Promise<string> {
   stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const r = await b.env.cluster.runtime.exec(
-    { podUid: found.metadata.uid, container: APP.container, command: ['python3', '-c', code], tty: false },
+    { podUid: found.metadata.uid, container: s.container, command: ['python3', '-c', code], tty: false },
     { stdin: null, stdout, stderr },
     new AbortController().signal,
   );
@@ -275,13 +279,13 @@ interface Worker {
   /** epoch ms, ±1 tick */
   startedAt: number;
 }
-async function workers(b: Bench, pod: string, boot: number): Promise<Worker[]> {
-  const r = JSON.parse(await podPython(b, pod, WORKERS_PY)) as { hz: number; workers: Array<{ pid: number; ppid: number; starttime: number }> };
+async function workers(b: Bench, pod: string, boot: number, s: Scenario = APP): Promise<Worker[]> {
+  const r = JSON.parse(await podPython(b, pod, WORKERS_PY, s)) as { hz: number; workers: Array<{ pid: number; ppid: number; starttime: number }> };
   return r.workers.map((w) => ({ pid: w.pid, ppid: w.ppid, startedAt: boot + (w.starttime * 1000) / r.hz }));
 }
 
-async function dialable(b: Bench, pod: string): Promise<boolean> {
-  const found = b.env.cluster.pods(NS).find((p) => p.metadata.name === pod);
+async function dialable(b: Bench, pod: string, s: Scenario = APP): Promise<boolean> {
+  const found = b.env.cluster.pods(s.namespace).find((p) => p.metadata.name === pod);
   if (!found) return false;
   try {
     const s = await b.env.cluster.runtime.dialPort(found.metadata.uid, 8000);
@@ -293,21 +297,21 @@ async function dialable(b: Bench, pod: string): Promise<boolean> {
 }
 
 let touches = 0;
-async function touchApp(b: Bench, pod: string): Promise<number> {
-  const file = path.join(b.env.cluster.volumeDir(NS, pod, 'src'), path.basename(APP.appFile));
+async function touchApp(b: Bench, pod: string, s: Scenario = APP): Promise<number> {
+  const file = path.join(b.env.cluster.volumeDir(s.namespace, pod, 'src'), path.basename(s.appFile));
   const t = now();
   await fs.appendFile(file, `\n# touched by the bench (${++touches})\n`);
   return t;
 }
 
 /** Rewrites the app and waits until a new worker (not `old`) serves: a never-injected process. */
-async function freshWorker(b: Bench, pod: string, old: number, boot: number): Promise<Worker> {
-  const before = new Set([old, ...(await workers(b, pod, boot)).map((w) => w.pid)]);
-  await touchApp(b, pod);
+async function freshWorker(b: Bench, pod: string, old: number, boot: number, s: Scenario = APP): Promise<Worker> {
+  const before = new Set([old, ...(await workers(b, pod, boot, s)).map((w) => w.pid)]);
+  await touchApp(b, pod, s);
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ws = (await workers(b, pod, boot)).filter((w) => w.ppid === 1 && !before.has(w.pid));
-    if (ws.length === 1 && (await dialable(b, pod))) {
+    const ws = (await workers(b, pod, boot, s)).filter((w) => w.ppid === 1 && !before.has(w.pid));
+    if (ws.length === 1 && (await dialable(b, pod, s))) {
       await sleep(500); // let its start-up settle
       return ws[0];
     }
@@ -317,6 +321,27 @@ async function freshWorker(b: Bench, pod: string, old: number, boot: number): Pr
 }
 
 // ---------------------------------------------------------------- kubectl wand runs
+
+interface VersionSample {
+  python: '3.13' | '3.14';
+  injector: unknown;
+  readyMs: number;
+}
+
+/** Time to ready on a never-injected uvicorn --reload worker of `s` (a fresh one each time). */
+async function readyOnFreshWorker(b: Bench, s: Scenario, pod: string, prev: { pid: number }, boot: number): Promise<VersionSample> {
+  const worker = await freshWorker(b, pod, prev.pid, boot, s);
+  prev.pid = worker.pid;
+  const r = startDebug(b, s);
+  try {
+    const ready = await r.waitFor('ready', 120_000);
+    await stopDebug(r);
+    return { python: s === PY313 ? '3.13' : '3.14', injector: ready.event.injector, readyMs: ready.at };
+  } catch (error) {
+    if (r.child.child.exitCode === null && r.child.child.pid) process.kill(-r.child.child.pid, 'SIGKILL');
+    throw error;
+  }
+}
 
 interface ProcessJson {
   pid: number;
@@ -351,10 +376,10 @@ interface Running {
   waitFor(kind: string, timeoutMs?: number): Promise<{ at: number; event: Record<string, unknown> }>;
 }
 
-function startDebug(b: Bench): Running {
+function startDebug(b: Bench, s: Scenario = APP): Running {
   const tsLog = path.join(b.dir, `calls-${++b.logs}.log`);
   const t0 = now();
-  const child = b.env.spawnWand(['debug', `svc/${APP.service}`, '-n', NS, '-o', 'json', '--local-port', '0'], { env: wandOverrides(b, tsLog) });
+  const child = b.env.spawnWand(['debug', `svc/${s.service}`, '-n', s.namespace, '-o', 'json', '--local-port', '0'], { env: wandOverrides(b, tsLog) });
   const events: Running['events'] = [];
   let partial = '';
   const waiters: Array<() => void> = [];
@@ -663,7 +688,7 @@ async function main(): Promise<void> {
   const up = startup(realKubectl);
 
   log('starting the test cluster');
-  const env = await startWandEnv([APP.manifest]);
+  const env = await startWandEnv([APP.manifest, PY313.manifest]);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wand-bench-'));
   const stopAll = async () => {
     await env.stop().catch(() => undefined);
@@ -680,8 +705,10 @@ async function main(): Promise<void> {
     const base: NodeJS.ProcessEnv = { ...env.env, PATH: `${bin}:${process.env.PATH ?? ''}`, KUBECTL_PATH: tsWrapper, REAL_KUBECTL: realKubectl };
     delete base.WAND_CALL_LOG;
     const b: Bench = { env, base, realKubectl, dir, logs: 0 };
-    await env.waitServing([NS], 8000, 60_000);
+    await env.waitServing([NS, PY313.namespace], 8000, 60_000);
     const pod = env.podName(NS);
+    const pod313 = env.cluster.pods(PY313.namespace).find((p) => p.metadata.labels?.app === PY313.podLabels.app)?.metadata.name;
+    if (!pod313) throw new Error(`no pod of ${PY313.workload}`);
     const boot = bootEpochMs();
 
     log('warm-up: the kubectl floor and one attach (not counted)');
@@ -700,6 +727,17 @@ async function main(): Promise<void> {
             ? `reinjected ${ms(it.reinject.fromWorkerStartMs ?? NaN)} after the worker started (${ms(it.reinject.fromWriteMs ?? NaN)} after the write)`
             : `NOT re-injected within ${REINJECT_TIMEOUT_MS / 1000} s (event pid ${it.reinject.newPid}, worker ${it.reinject.workerPid}): ${it.reinject.after.map((a) => a.event).slice(0, 6).join(', ')}`),
       );
+    }
+
+    log(`3.13 (ptrace) vs 3.14 (sys.remote_exec): time to ready on a fresh uvicorn --reload worker, ${RUNS} runs each, alternating`);
+    const versionSamples: VersionSample[] = [];
+    const prevWorker = { [NS]: { pid: prev }, [PY313.namespace]: { pid: -1 } };
+    for (let i = 0; i < RUNS + 1; i++) {
+      for (const [s, p] of [[PY313, pod313], [APP, pod]] as const) {
+        const sample = await readyOnFreshWorker(b, s, p, prevWorker[s.namespace]!, boot);
+        if (i > 0) versionSamples.push(sample); // the first of each is a warm-up
+        log(`  ${sample.python} (${String(sample.injector)}): ready ${ms(sample.readyMs)}`);
+      }
     }
 
     log(`pods --with-pids over ${POD_COUNTS.join(', ')} pods: starting ${POD_COUNTS.reduce((s, n) => s + n, 0)} pods`);
@@ -753,6 +791,8 @@ async function main(): Promise<void> {
       workerRssBeforeKb: median(iterations.map((i) => i.workerRssBefore / 1024)),
       workerRssAfterKb: median(iterations.map((i) => i.workerRssAfter / 1024)),
       workerRssDeltaKb: median(iterations.map((i) => (i.workerRssAfter - i.workerRssBefore) / 1024)),
+      ready313: median(versionSamples.filter((v) => v.python === '3.13').map((v) => v.readyMs)),
+      ready314: median(versionSamples.filter((v) => v.python === '3.14').map((v) => v.readyMs)),
     };
 
     // the fresh attach's timeline: when each kubectl call started, and the events
@@ -785,6 +825,8 @@ async function main(): Promise<void> {
       ['kubectl floor before a second attach', ms(fig.floorReused), `${R}`, '', ''],
       ['`debug` time to ready, already listening (`reused: true`)', ms(fig.readyReused), `${R}`, '', `${x(fig.ratioReused)} floor${fig.reusedReused < R ? ` (only ${fig.reusedReused}/${R} reused)` : ''}`],
       ['re-injection after a reload, from the new worker\'s start', ms(fig.reinjectFromStart), `${R}`, '≤ 2 s', `${verdict(fig.reinjectFromStart <= 2000)}; ${fig.reinjectWithin2s}/${R} within 2 s, ${R - fig.reinjectOk}/${R} never (in ${REINJECT_TIMEOUT_MS / 1000} s)`],
+      ['`debug` time to ready, fresh uvicorn --reload worker, Python 3.13 (ptrace injector)', ms(fig.ready313), `${R}`, '', `${x(fig.ready313 / fig.ready314)} the 3.14 row below (same run, alternating)`],
+      ['`debug` time to ready, fresh uvicorn --reload worker, Python 3.14 (`sys.remote_exec`)', ms(fig.ready314), `${R}`, '', ''],
       ['re-injection after a reload, from the file write (upper bound)', ms(fig.reinjectFromWrite), `${R}`, '', `uvicorn took ${ms(fig.reload)} to start the worker`],
       ...EXEC_FLOOR_COUNTS.map((n) => [
         `kubectl floor of \`pods\`: ${n} bare \`kubectl exec … python3 -c pass\` at once`,
@@ -840,6 +882,7 @@ async function main(): Promise<void> {
         startup: up,
         warmup: warm,
         debug: iterations,
+        pythonVersions: versionSamples,
         podsCounted: [...counted.values()],
         pods: [...podsSamples.values()].flat(),
         execFloor: Object.fromEntries(execFloors),

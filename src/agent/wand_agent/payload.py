@@ -82,10 +82,15 @@ def _wand_cwd():
 
 
 def _wand_import_debugpy(config):
-    import sys
+    import os, sys
     if config.get('debugpyPath') and 'debugpy' not in sys.modules:
         if config['debugpyPath'] not in sys.path:
             sys.path.insert(0, config['debugpyPath'])
+        # modules the copy's pydevd needs on older Pythons (typing_extensions on 3.9): last on the
+        # path, so the app's own copy wins
+        fallback = os.path.join(config['debugpyPath'], 'wand-fallback')
+        if os.path.isdir(fallback) and fallback not in sys.path:
+            sys.path.append(fallback)
     import debugpy
     return debugpy
 

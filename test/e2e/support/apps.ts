@@ -213,7 +213,7 @@ export const SCENARIOS = {
     breakpointLine: 7,
     outcome: 'attach-ptrace',
   }),
-  'py-old/py311': pyOld('py311', 'wand-test/python:3.11', '/app/flask_app.py', 7),
+  'py-old/py311': pyOld('py311', 'wand-test/python:3.11', '/app/flask_app.py'),
   'py-old/py312': pyOld('py312', 'wand-test/python:3.12'),
   'py-old/py310': pyOld('py310', 'wand-test/python:3.10'),
   'py-old/py39': pyOld('py39', 'wand-test/python:3.9'),
