@@ -22,7 +22,7 @@
  * e2e fixture's counting wrapper is a node process, ~50 ms per call, so it is used only to
  * cross-check call counts). The floor runs the same real kubectl.
  *
- * Needs root (the test cluster). Env: BENCH_RUNS (9), BENCH_STARTUP_RUNS (30), BENCH_OUT
+ * Needs root (the test cluster). Env: BENCH_RUNS (9), BENCH_STARTUP_RUNS (30), BENCH_POD_COUNTS (1,5,10,20), BENCH_OUT
  * (bench/results.json), BENCH_PLUGIN (`node`: run the npm build instead of the single executable).
  */
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -37,7 +37,8 @@ const ROOT = path.resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const STARTUP_RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 30);
 const OUT = path.resolve(process.env.BENCH_OUT ?? path.join(ROOT, 'bench/results.json'));
-const POD_COUNTS = [1, 5, 10, 20];
+/** BENCH_POD_COUNTS=1 for a quick run on a loaded machine (the 20-pod rows then read n/a) */
+const POD_COUNTS = (process.env.BENCH_POD_COUNTS ?? '1,5,10,20').split(',').map(Number).filter((n) => n > 0);
 const APP = SCENARIOS['fastapi-uvicorn-reload'];
 const NS = APP.namespace;
 const MANY = SCENARIOS['many-pods'];

@@ -88,6 +88,7 @@ def serve():
     except SystemExit:
         pass
     finally:
+        HELD_STOPS.close()  # a request thread may hold a target's thread stopped right now
         run_pending_cleanups()
     # Not sys.exit(): request threads may be blocked in I/O or hold stdout's lock, and interpreter
     # shutdown with daemon threads like that can hang or abort.

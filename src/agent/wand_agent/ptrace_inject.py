@@ -106,8 +106,11 @@ class HeldStops(object):
     def __init__(self):
         self.holders = []
         self.deferred = []
+        self.closing = False
 
     def __enter__(self):
+        if self.closing:
+            raise InjectError('internal', 'the agent is exiting')
         self.holders.append(_thread.get_ident())
 
     def __exit__(self, *exc_info):
@@ -121,6 +124,13 @@ class HeldStops(object):
             return False
         self.deferred.append(signum)
         return True
+
+    def close(self, timeout_seconds=5.0):
+        """Before the agent exits: no new stop starts; wait for those in progress (milliseconds)."""
+        self.closing = True
+        deadline = time.monotonic() + timeout_seconds
+        while self.holders and time.monotonic() < deadline:
+            time.sleep(0.005)
 
 
 HELD_STOPS = HeldStops()

@@ -1,9 +1,10 @@
 """The ptrace route (wand_agent/ptrace_route.py): when the payload is queued again, disarmed, freed."""
 
+import signal
 import unittest
 
 import wandtest  # noqa: F401  (puts the agent package on sys.path)
-from wand_agent import events, ptrace_route
+from wand_agent import events, ptrace_inject, ptrace_route
 from wand_agent.ptrace_process import InjectError
 
 
@@ -87,6 +88,28 @@ class PtraceQueueTest(unittest.TestCase):
         queue = ptrace_route.PtraceQueue(42, 'source', 10)
         queue.queue()
         self.assertEqual(FakeInjection.made[0].calls, ['launch', 'launch', 'launch'])
+
+
+class HeldStopsTest(unittest.TestCase):
+    def test_a_signal_during_a_stop_comes_back_after_it(self):
+        held, received = ptrace_inject.HeldStops(), []
+        old = signal.signal(signal.SIGUSR1, lambda signum, frame: received.append(signum))
+        self.addCleanup(signal.signal, signal.SIGUSR1, old)
+        self.assertFalse(held.defer(signal.SIGUSR1), 'nothing held: the signal acts at once')
+        with held:
+            self.assertTrue(held.defer(signal.SIGUSR1))
+            self.assertEqual(received, [])
+        for _ in range(100):  # the handler runs at the next bytecode boundary
+            if received:
+                break
+        self.assertEqual(received, [signal.SIGUSR1])
+
+    def test_closing_refuses_new_stops(self):
+        held = ptrace_inject.HeldStops()
+        held.close(0.1)
+        with self.assertRaises(InjectError):
+            with held:
+                pass
 
 
 if __name__ == '__main__':
