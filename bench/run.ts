@@ -50,7 +50,7 @@ const BUILT_CLI = path.join(ROOT, 'build/src/cli/main.js');
 const PLUGIN = process.env.BENCH_PLUGIN === 'node' ? BUILT_CLI : EXE;
 const PLUGIN_LABEL = PLUGIN === EXE ? 'the single executable (krew)' : 'the node build (npm)';
 /** the floor of `pods --with-pids`: this many bare execs at once */
-const EXEC_FLOOR_COUNTS = [1, 20];
+const EXEC_FLOOR_COUNTS = [1, 20].filter((n) => POD_COUNTS.includes(n));
 
 // ---------------------------------------------------------------- small helpers
 
