@@ -6,6 +6,24 @@
 # Ctrl-C stops the session and the cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# What the test cluster needs on this machine (as .ci/run installs it): say what is missing and how
+# to install it, rather than fail half-way with `spawn debootstrap ENOENT`.
+missing=()
+command -v debootstrap >/dev/null || missing+=(debootstrap) # builds the test images
+command -v ip >/dev/null || missing+=(iproute2)             # pod networks
+command -v unshare >/dev/null || missing+=(util-linux)      # pods are Linux namespaces
+command -v openssl >/dev/null || missing+=(openssl)         # the API server's certificates
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "demo: the test cluster needs ${missing[*]}, not installed here." >&2
+  echo "demo: install with: apt-get install ${missing[*]}   (as root, on Debian or Ubuntu)" >&2
+  exit 1
+fi
+command -v kubectl >/dev/null || { echo "demo: kubectl is not installed: https://kubernetes.io/docs/tasks/tools/" >&2; exit 1; }
+if [ "$(id -u)" != 0 ]; then
+  echo "demo: the test cluster runs pods as Linux namespaces and needs root: sudo npm run demo" >&2
+  exit 1
+fi
 state="$PWD/.state/demo"
 npm run -s build
 npm run -s images >/dev/null

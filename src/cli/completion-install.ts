@@ -6,7 +6,8 @@
  */
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { WandError } from '../ui/errors';
+import { WandError } from '../errors';
+import { COMPLETION } from '../remedies';
 
 export const PLUGIN = 'wand';
 
@@ -121,7 +122,7 @@ export async function installHelper(opts: InstallOptions = {}): Promise<InstallR
 
   const how: InstallResult['how'] = opts.copy || platform === 'win32' ? (standalone ? 'copy' : 'script') : 'symlink';
   if (how === 'script' && platform === 'win32') {
-    throw new WandError('cannot copy a Node.js script as the completion helper on Windows', 'npm i -g kubectl-wand installs kubectl_complete-wand itself');
+    throw new WandError('cannot copy a Node.js script as the completion helper on Windows', COMPLETION.windowsScript);
   }
   const linkTarget = path.dirname(plugin) === dir ? path.basename(plugin) : plugin;
   const wanted = how === 'symlink' ? { link: linkTarget } : how === 'copy' ? { file: await fs.readFile(await fs.realpath(plugin)) } : { file: Buffer.from(helperScript(plugin)) };
@@ -129,7 +130,7 @@ export async function installHelper(opts: InstallOptions = {}): Promise<InstallR
   const unchanged = (await alreadyThere(helper, wanted)) || (how === 'symlink' && (await sameFile(helper, plugin)));
   if (!unchanged) {
     if ((await lexists(helper)) && !opts.force) {
-      throw new WandError(`${helper} already exists and is not this kubectl-${PLUGIN}`, 'pass --force to replace it');
+      throw new WandError(`${helper} already exists and is not this kubectl-${PLUGIN}`, COMPLETION.exists);
     }
     await fs.mkdir(dir, { recursive: true });
     await writeHelper(helper, wanted);
@@ -150,7 +151,7 @@ async function writeHelper(helper: string, wanted: Wanted): Promise<void> {
     await fs.rm(temp, { force: true });
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-      throw new WandError(`cannot write ${helper} (${code})`, `rerun with the rights to write ${path.dirname(helper)} (e.g. sudo), or pass --dir DIR for a directory of yours on PATH`);
+      throw new WandError(`cannot write ${helper} (${code})`, COMPLETION.cannotWrite(path.dirname(helper)));
     }
     throw error;
   }

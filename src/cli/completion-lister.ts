@@ -1,6 +1,6 @@
 /** The CompletionLister that asks kubectl (through createKubectl: no shell, bounded calls). */
 import { createKubectl, type KubectlOptions } from '../kube/kubectl';
-import { resolvePods } from '../kube/targets';
+import { resolvePods } from '../session/targets';
 import type { Candidate, CompletionLister, KubeScope } from './completion';
 
 /** A TAB press should not hang: each kubectl call gets this long. */

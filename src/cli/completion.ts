@@ -7,8 +7,7 @@
  * `complete` is pure: the commands and flags come in as a spec (derived from the yargs parser, see
  * ./completion-spec) and cluster data through a small lister (./completion-lister runs kubectl).
  */
-import { parseTarget, RESOURCE as RESOURCE_OF, type Target, type TargetInput } from '../kube/targets';
-import type { Argv } from 'yargs';
+import { parseTarget, RESOURCE as RESOURCE_OF, type Target, type TargetInput } from '../session/targets';
 import type { GlobalFlags } from './options';
 
 /** cobra's ShellCompDirective bits, which kubectl passes on to the shell. */
@@ -301,12 +300,4 @@ async function quietly<T>(promise: Promise<T[]>): Promise<T[]> {
     if (process.env.WAND_DEBUG) process.stderr.write(`completion: ${(error as Error).message}\n`);
     return [];
   }
-}
-
-/** kubectl_complete-wand: prints the completion of `kubectl wand WORDS…`. */
-export async function runCompletion(words: string[], parser: Argv<unknown>): Promise<number> {
-  const [{ specFromParser }, { kubectlLister }] = await Promise.all([import('./completion-spec'), import('./completion-lister')]);
-  const completion = await complete(words, specFromParser(parser), kubectlLister());
-  process.stdout.write(formatCompletion(completion));
-  return 0;
 }

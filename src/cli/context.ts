@@ -1,8 +1,11 @@
 /** Turns the shared flags into a Kubectl and a target: the first step of every command. */
 import { createKubectl, type Kubectl } from '../kube/kubectl';
-import { parseTarget, resolvePods, type Target } from '../kube/targets';
-import type { Pod } from '../kube/types';
-import type { GlobalFlags, TargetFlags } from './options';
+import type { TargetContext } from '../session/choose-target';
+import { chooseOneProcess, type OneProcess } from '../session/one-process';
+import { parseTarget, type Target } from '../session/targets';
+import { terminalChooser } from '../ui/chooser';
+import { color } from '../ui/colors';
+import type { ChooseFlags, GlobalFlags, TargetFlags } from './options';
 
 export function kubectlFrom(flags: GlobalFlags): Kubectl {
   const verbose = (flags.v ?? 0) > 0;
@@ -21,16 +24,6 @@ export function kubectlFrom(flags: GlobalFlags): Kubectl {
   );
 }
 
-export interface TargetContext {
-  kubectl: Kubectl;
-  namespace: string;
-  target: Target;
-}
-
-export interface ResolvedTarget extends TargetContext {
-  pods: Pod[];
-}
-
 const ALL_PODS: Target = { kind: 'selector', selector: '' };
 
 /** The target, the namespace and the kubectl to ask; allowAll: no TARGET means every pod of the namespace. */
@@ -41,11 +34,12 @@ export async function targetContext(flags: GlobalFlags & TargetFlags, opts: { al
   return { kubectl, namespace: await kubectl.namespace(), target };
 }
 
-/** The target's pods (allowAll: no TARGET means every pod of the namespace, as `kubectl get pods`). */
-export async function resolveTarget(
-  flags: GlobalFlags & TargetFlags,
-  opts: { allowAll?: boolean; context?: TargetContext } = {},
-): Promise<ResolvedTarget> {
-  const context = opts.context ?? (await targetContext(flags, opts));
-  return { ...context, pods: await resolvePods(context.kubectl, context.namespace, context.target) };
+/**
+ * exec and stack: the one process to work on (`readOnly`: the command never runs code in it). Says
+ * which and why on stderr unless `quiet` (stdout carries only the command's own output).
+ */
+export async function oneProcessFor(flags: ChooseFlags & { quiet: boolean }, opts: { readOnly: boolean }): Promise<OneProcess> {
+  const one = await chooseOneProcess(await targetContext(flags), flags, opts, terminalChooser());
+  if (!flags.quiet) process.stderr.write(`${color.dim(one.note)}\n`);
+  return one;
 }

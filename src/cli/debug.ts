@@ -3,9 +3,8 @@
  *  [--timeout S] [--wait-for-client] [--no-forward] [--debugpy-from DIR] [--vscode[=PATH]] [-o json]`
  */
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../ui/errors';
-import type { ChooseFlags } from './choose-target';
-import { checkPid, checkTimeout, withGlobalFlags, withTargetFlags } from './options';
+import { UsageError } from '../errors';
+import { checkPid, checkTimeout, type ChooseFlags, withGlobalFlags, withTargetFlags } from './options';
 
 export interface DebugArgs extends ChooseFlags {
   port: number;

@@ -1,8 +1,8 @@
 /** What `kubectl wand doctor` does once its arguments are parsed (the definition is in ./doctor). */
-import { loadAgentSource } from '../kube/agent-runner';
-import { findLocalDebugpy } from '../kube/debugpy-source';
-import { gatherDoctor, isReachError, unreachableFindings, type DoctorFindings } from '../kube/doctor';
-import { describeTarget, parseTarget, type Target } from '../kube/targets';
+import { loadAgentSource } from '../session/agent-runner';
+import { findLocalDebugpy } from '../session/debugpy-source';
+import { gatherDoctor, isReachError, unreachableFindings, type DoctorFindings } from '../session/doctor';
+import { describeTarget, parseTarget, type Target } from '../session/targets';
 import { doctorReport } from '../select/doctor';
 import { renderChecklist } from '../ui/checklist';
 import { kubectlFrom } from './context';

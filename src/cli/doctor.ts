@@ -4,8 +4,7 @@
  * when something blocks attaching. Without TARGET: every pod of the namespace.
  */
 import type { Argv, CommandModule } from 'yargs';
-import type { ChooseFlags } from './choose-target';
-import { checkPid, withGlobalFlags, withTargetFlags } from './options';
+import { checkPid, type ChooseFlags, withGlobalFlags, withTargetFlags } from './options';
 
 export interface DoctorArgs extends ChooseFlags {
   output: 'text' | 'json';

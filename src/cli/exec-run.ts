@@ -1,16 +1,15 @@
 /** What `kubectl wand exec` does once its arguments are parsed (the definition is in ./exec). */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AgentEvent } from '../agent/contract';
-import { runAgent } from '../kube/agent-runner';
+import { MIN_RUN_SECONDS, type AgentEvent } from '../agent/contract';
+import { runAgent } from '../session/agent-runner';
 import { color } from '../ui/colors';
-import { UsageError, WandError } from '../ui/errors';
-import { agentFailure } from '../ui/exec-errors';
+import { UsageError } from '../errors';
+import { INPUT } from '../remedies';
+import { agentFailure } from '../session/failures';
 import { codeSourceOf, ONE_SOURCE, type CodeSource, type ExecArgs } from './exec';
-import { chooseOneProcess, printChoice } from './one-process';
+import { oneProcessFor } from './context';
 
-/** Seconds the agent allows once the code started (see MIN_RUN_SECONDS in agent.py). */
-const AGENT_MIN_RUN_SECONDS = 60;
 const AGENT_MARGIN_SECONDS = 30;
 
 function readStdin(): Promise<string> {
@@ -29,7 +28,7 @@ function readCodeFile(file: string): string {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? error);
-    throw new WandError(`cannot read -f ${file}: ${why} (looked at ${path.resolve(file)})`, 'give the path of a Python file, or --code CODE, or - to read stdin');
+    throw new UsageError(`cannot read -f ${file}: ${why} (looked at ${path.resolve(file)})`, INPUT.unreadableFile);
   }
 }
 
@@ -59,10 +58,9 @@ export async function runExec(args: ExecArgs): Promise<void> {
   const { source, target } = codeSourceOf(args);
   const code = await codeOf(source);
   if (!code.text.trim()) throw new UsageError(`the code from ${code.sourceName} is empty`, ONE_SOURCE);
-  const one = await chooseOneProcess({ ...args, target }, { readOnly: false });
-  printChoice(one, args.quiet);
+  const one = await oneProcessFor({ ...args, target }, { readOnly: false });
   const request = { op: 'exec' as const, pid: one.process.pid, code: code.text, timeoutSeconds: args.timeout, ...(args.module ? { module: args.module } : {}) };
-  const timeoutMs = (args.timeout + Math.max(args.timeout, AGENT_MIN_RUN_SECONDS) + AGENT_MARGIN_SECONDS) * 1000;
+  const timeoutMs = (args.timeout + Math.max(args.timeout, MIN_RUN_SECONDS) + AGENT_MARGIN_SECONDS) * 1000;
   const result = await runAgent(one.kubectl, one.agent, request, { agentSource: one.agentSource, timeoutMs, onEvent: waitingNotice(one.process.pid) }).catch(
     (error: unknown) => {
       throw agentFailure(error, one.context, code);

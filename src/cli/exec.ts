@@ -15,9 +15,9 @@
  * (exit 1). The agent compiles the code before injecting it, so a syntax error injects nothing.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../ui/errors';
-import type { ChooseFlags } from './choose-target';
-import { checkPid, checkTimeout, withGlobalFlags, withTargetFlags } from './options';
+import { UsageError } from '../errors';
+import { INPUT } from '../remedies';
+import { checkPid, checkTimeout, type ChooseFlags, withGlobalFlags, withTargetFlags } from './options';
 
 export interface ExecArgs extends ChooseFlags {
   /** the second positional: only `-` (read the code from stdin) is valid */
@@ -31,7 +31,7 @@ export interface ExecArgs extends ChooseFlags {
 
 export type CodeSource = { kind: 'code'; code: string } | { kind: 'file'; path: string } | { kind: 'stdin' };
 
-export const ONE_SOURCE = 'give the code exactly one way: --code CODE, -f FILE or - (read from stdin)';
+export const ONE_SOURCE = INPUT.oneSource;
 
 /** yargs hands a lone `-` positional over as '' or true. */
 function isDash(value: unknown): boolean {

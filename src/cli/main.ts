@@ -9,7 +9,8 @@
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { version } from '../version';
-import { renderError, UsageError } from '../ui/errors';
+import { UsageError } from '../errors';
+import { renderError } from '../ui/errors';
 import { debugCommand } from './debug';
 import { podsCommand } from './pods';
 import { execCommand } from './exec';
@@ -67,7 +68,7 @@ export function completionWords(argv: string[]): string[] | undefined {
 export async function main(argv: string[] = process.argv): Promise<number> {
   const words = completionWords(argv);
   if (words) {
-    const { runCompletion } = await import('./completion');
+    const { runCompletion } = await import('./completion-run');
     return runCompletion(words, buildParser([]));
   }
   const args = argsOf(argv);
@@ -85,7 +86,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
 }
 
 if (require.main === module) {
-  main().then((code) => {
+  // main() never rejects: it renders every error and returns the exit code
+  void main().then((code) => {
     process.exitCode = code;
   });
 }

@@ -1,15 +1,17 @@
 /** What `kubectl wand pods` does once its arguments are parsed (the definition is in ./pods). */
-import { loadAgentSource } from '../kube/agent-runner';
-import { discoverProcesses, type PodProcesses } from '../kube/discover';
+import { loadAgentSource } from '../session/agent-runner';
+import { discoverProcesses, type PodProcesses } from '../session/discover';
 import type { Pod } from '../kube/types';
+import { resolvePods } from '../session/targets';
 import { podColumns } from '../select/pod-status';
 import { renderPodsTable, renderProcessTable } from '../ui/pods-table';
-import { podsDocument } from './pods-json';
-import { resolveTarget } from './context';
+import { podsDocument } from '../ui/pods-json';
+import { targetContext } from './context';
 import type { PodsArgs } from './pods';
 
 export async function runPods(args: PodsArgs): Promise<void> {
-  const { kubectl, pods } = await resolveTarget(args, { allowAll: true });
+  const { kubectl, namespace, target } = await targetContext(args, { allowAll: true });
+  const pods = await resolvePods(kubectl, namespace, target);
   const listed: PodProcesses[] = args['with-pids']
     ? await discoverProcesses(kubectl, pods, { container: args.container, agentSource: loadAgentSource() })
     : [];

@@ -1,16 +1,15 @@
 /** What `kubectl wand stack` does once its arguments are parsed (the definition is in ./stack). */
-import { runAgent } from '../kube/agent-runner';
+import { runAgent } from '../session/agent-runner';
 import { shortCommand } from '../select/describe';
-import { agentFailure } from '../ui/exec-errors';
+import { agentFailure } from '../session/failures';
 import { renderStack } from '../ui/stack-view';
-import { chooseOneProcess, printChoice } from './one-process';
+import { oneProcessFor } from './context';
 import type { StackArgs } from './stack';
 
 const STACK_TIMEOUT_MS = 45_000;
 
 export async function runStack(args: StackArgs): Promise<void> {
-  const one = await chooseOneProcess(args, { readOnly: true });
-  printChoice(one, args.quiet);
+  const one = await oneProcessFor(args, { readOnly: true });
   const result = await runAgent(one.kubectl, one.agent, { op: 'stack', pid: one.process.pid }, { agentSource: one.agentSource, timeoutMs: STACK_TIMEOUT_MS }).catch(
     (error: unknown) => {
       throw agentFailure(error, one.context);

@@ -4,8 +4,7 @@
  * in the target, so it works while the main thread is blocked (and with remote debugging disabled).
  */
 import type { Argv, CommandModule } from 'yargs';
-import type { ChooseFlags } from './choose-target';
-import { checkPid, withGlobalFlags, withTargetFlags } from './options';
+import { checkPid, type ChooseFlags, withGlobalFlags, withTargetFlags } from './options';
 
 export interface StackArgs extends ChooseFlags {
   output: 'text' | 'json';

@@ -1,10 +1,12 @@
 /**
- * Every failure src/kube/ reports, as one class hierarchy. Each error carries a one-line `message`
- * (the cause) and a one-line `remedy`, plus the machine fields of the kubectl call behind it.
+ * Every failure of a kubectl call, as one class hierarchy under WandError (src/errors.ts). Each
+ * error carries a one-line `message` (the cause) and a one-line `remedy` (from src/remedies.ts),
+ * plus the machine fields of the kubectl call behind it.
  * `mapKubectlFailure` turns kubectl's own stderr into the right class; its patterns are kubectl's
  * exact wording (collected from kubectl 1.32 and real clusters, see test/unit/kube/errors.test.ts).
  */
-import type { AgentErrorCode, ThreadStack } from '../agent/contract';
+import { WandError, type ExitClass } from '../errors';
+import { KUBECTL } from '../remedies';
 
 /** The kubectl call an error came from (empty for errors raised before any call). */
 export interface KubectlCall {
@@ -25,16 +27,16 @@ export interface FailureHint {
 
 const NO_CALL: KubectlCall = { args: [], exitCode: null, stderr: '' };
 
-export abstract class KubeError extends Error {
+export abstract class KubeError extends WandError {
   abstract override readonly name: string;
-  readonly remedy: string;
+  declare readonly remedy: string;
   readonly args: readonly string[];
+  /** kubectl's exit code (not ours: see exitCodeOf in src/errors.ts) */
   readonly exitCode: number | null;
   readonly stderr: string;
 
-  protected constructor(message: string, remedy: string, call: KubectlCall = NO_CALL) {
-    super(message);
-    this.remedy = remedy;
+  protected constructor(message: string, remedy: string, call: KubectlCall = NO_CALL, exitClass: ExitClass = 'failure') {
+    super(message, remedy, exitClass);
     this.args = call.args;
     this.exitCode = call.exitCode;
     this.stderr = call.stderr;
@@ -52,7 +54,7 @@ export class KubectlNotFound extends KubeError {
       reason === 'missing'
         ? `kubectl not found: cannot run "${binary}"`
         : `kubectl is not executable: "${binary}"`,
-      'install kubectl (https://kubernetes.io/docs/tasks/tools/) or set KUBECTL_PATH to its full path',
+      KUBECTL.notFound,
       call,
     );
   }
@@ -70,7 +72,7 @@ export class NotFound extends KubeError {
     const kind = singular(resource);
     super(
       `${kind} "${objectName}" not found${namespace ? ` in namespace "${namespace}"` : ''}`,
-      `list what exists with: kubectl get ${resource.split('.')[0]}${namespace ? ` -n ${namespace}` : ''}`,
+      KUBECTL.objectNotFound(resource, namespace),
       call,
     );
   }
@@ -84,7 +86,7 @@ export class NamespaceNotFound extends KubeError {
   ) {
     super(
       `namespace "${namespace}" not found`,
-      'check -n/--namespace (kubectl get namespaces lists them)',
+      KUBECTL.namespaceNotFound,
       call,
     );
   }
@@ -112,10 +114,7 @@ export class Forbidden extends KubeError {
       user && verb && resource
         ? `forbidden: user "${user}" cannot ${verb} ${resource}${namespace ? ` in namespace "${namespace}"` : ''}`
         : `forbidden: ${serverMessage}`,
-      verb && resource
-        ? `ask a cluster admin for a Role${namespace ? ` in namespace "${namespace}"` : ''} with the rule ` +
-            `{apiGroups: ["${group ?? ''}"], resources: ["${resource}"], verbs: ["${verb}"]}`
-        : 'ask a cluster admin for the RBAC permission named above',
+      KUBECTL.forbidden({ verb, resource, group, namespace }),
       call,
     );
   }
@@ -126,7 +125,7 @@ export class Unauthorized extends KubeError {
   constructor(call?: KubectlCall) {
     super(
       'the API server rejected your credentials (Unauthorized)',
-      'log in again or refresh the credentials of this kubeconfig context (e.g. your cloud CLI\'s get-credentials)',
+      KUBECTL.unauthorized,
       call,
     );
   }
@@ -142,23 +141,10 @@ export class Unreachable extends KubeError {
   ) {
     super(
       `cannot reach the API server${server ? ` ${server}` : ''}: ${detail}`,
-      unreachableRemedy(server, detail),
+      KUBECTL.unreachable(server, detail),
       call,
     );
   }
-}
-
-function unreachableRemedy(server: string | undefined, detail: string): string {
-  if (server === 'localhost:8080') {
-    return 'no kubeconfig was found: set KUBECONFIG or pass --kubeconfig/--context';
-  }
-  if (/x509|certificate/i.test(detail)) {
-    return "check the cluster's certificate-authority in your kubeconfig";
-  }
-  if (/Client\.Timeout|deadline exceeded|i\/o timeout/i.test(detail)) {
-    return 'check the network path to the cluster (VPN?), or allow more time with --request-timeout 60s';
-  }
-  return 'check that the cluster is up and that --context/--kubeconfig point to it';
 }
 
 export class ContextNotFound extends KubeError {
@@ -169,7 +155,7 @@ export class ContextNotFound extends KubeError {
   ) {
     super(
       `kubeconfig context "${context}" does not exist`,
-      'pick one of: kubectl config get-contexts',
+      KUBECTL.contextNotFound,
       call,
     );
   }
@@ -183,7 +169,7 @@ export class KubeconfigInvalid extends KubeError {
   ) {
     super(
       `unusable kubeconfig: ${detail}`,
-      'check --kubeconfig / KUBECONFIG and the context, cluster and user they name',
+      KUBECTL.kubeconfigInvalid,
       call,
     );
   }
@@ -194,7 +180,7 @@ export class Timeout extends KubeError {
   constructor(
     readonly timeoutMs: number,
     call?: KubectlCall,
-    remedy = 'the cluster may be slow or unreachable: retry, or allow more time with --request-timeout 60s',
+    remedy = KUBECTL.timeout,
   ) {
     super(
       `kubectl did not finish within ${formatSeconds(timeoutMs)}` +
@@ -216,9 +202,7 @@ export class ContainerNotFound extends KubeError {
     super(
       `container "${container}" not found${pod ? ` in pod "${pod}"` : ''}` +
         (available.length ? ` (it has: ${available.join(', ')})` : ''),
-      available.length
-        ? `pick one with -c: ${available.join(', ')}`
-        : 'list the containers with: kubectl get pod POD -o jsonpath="{.spec.containers[*].name}"',
+      KUBECTL.containerNotFound(available),
       call,
     );
   }
@@ -234,7 +218,7 @@ export class PodNotRunning extends KubeError {
   ) {
     super(
       `pod${pod ? ` "${pod}"` : ''} is ${phase ?? 'not running'}${phase ? ', not Running' : ''}`,
-      'pick a Running pod (kubectl get pods) or wait for this one to start',
+      KUBECTL.podNotRunning,
       call,
     );
   }
@@ -247,8 +231,10 @@ export class UnknownResourceType extends KubeError {
     message: string,
     remedy: string,
     call?: KubectlCall,
+    /** 'usage' when the user's own TARGET named it (src/session/targets.ts) */
+    exitClass: ExitClass = 'failure',
   ) {
-    super(message, remedy, call);
+    super(message, remedy, call, exitClass);
   }
 }
 
@@ -262,62 +248,7 @@ export class KubectlFailed extends KubeError {
     super(
       `kubectl ${subcommand(call.args)} failed${call.exitCode !== null ? ` (exit ${call.exitCode})` : ''}` +
         (detail ? `: ${detail}` : ''),
-      'run it again with -v 6 to see what kubectl did',
-      call,
-    );
-  }
-}
-
-export class InvalidTarget extends KubeError {
-  override readonly name = 'InvalidTarget';
-  constructor(message: string, remedy: string) {
-    super(message, remedy);
-  }
-}
-
-export class NoSelector extends KubeError {
-  override readonly name = 'NoSelector';
-  constructor(
-    /** "service", "deployment", … */
-    readonly kind: string,
-    readonly objectName: string,
-    call?: KubectlCall,
-  ) {
-    super(
-      `${kind} ${objectName} has no selector`,
-      'target its pods directly: pod/NAME or -l SELECTOR',
-      call,
-    );
-  }
-}
-
-export class NoPods extends KubeError {
-  override readonly name = 'NoPods';
-  constructor(
-    readonly selector: string,
-    readonly namespace: string,
-    /** what the selector came from, e.g. "service/web" */
-    readonly source: string | undefined,
-    call?: KubectlCall,
-  ) {
-    super(
-      `no pods match selector "${selector}" in namespace "${namespace}"${source ? ` (from ${source})` : ''}`,
-      `check with: kubectl get pods -n ${namespace} -l '${selector}'`,
-      call,
-    );
-  }
-}
-
-export class NoPython extends KubeError {
-  override readonly name = 'NoPython';
-  constructor(
-    readonly pod: string,
-    readonly container: string,
-    call?: KubectlCall,
-  ) {
-    super(
-      `no Python in container ${container} of pod ${pod} (neither python3 nor python is on its PATH)`,
-      'choose the container that runs your Python app with -c NAME',
+      KUBECTL.failed,
       call,
     );
   }
@@ -331,25 +262,9 @@ export class LocalPortBusy extends KubeError {
   ) {
     super(
       `local port ${port} is already in use`,
-      'choose another with --local-port N, or --local-port 0 to let kubectl pick a free one',
+      KUBECTL.localPortBusy,
       call,
     );
-  }
-}
-
-/**
- * An `error` event from the in-pod agent. `remedy` is empty: the CLI maps `code` to its own remedy
- * (see AgentErrorCode in src/agent/contract.ts).
- */
-export class AgentError extends KubeError {
-  override readonly name = 'AgentError';
-  constructor(
-    readonly code: AgentErrorCode,
-    message: string,
-    readonly extra: { threads?: ThreadStack[]; blockedIn?: string } = {},
-    call?: KubectlCall,
-  ) {
-    super(message, '', call);
   }
 }
 
@@ -454,7 +369,7 @@ function matchUnknownResourceType(text: string, call: KubectlCall): KubeError | 
     ? new UnknownResourceType(
         m[1]!,
         `the cluster doesn't have a resource type "${m[1]}"`,
-        'kubectl api-resources lists the types this cluster serves',
+        KUBECTL.unknownResourceType,
         call,
       )
     : undefined;

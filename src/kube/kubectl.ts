@@ -1,7 +1,7 @@
 /**
- * The only module that runs kubectl (and the only one importing execa). It adds the user's global
- * flags to every call, bounds every call with a timeout, never uses a shell, and turns failures
- * into the typed errors of ./errors.
+ * The only module that starts processes (and the only one importing execa): kubectl, plus the one
+ * local helper `runLocal`. It adds the user's global flags to every kubectl call, bounds every call
+ * with a timeout, never uses a shell, and turns failures into the typed errors of ./errors.
  */
 import type { ChildProcess } from 'child_process';
 import execa, { type ExecaChildProcess } from 'execa';
@@ -263,6 +263,22 @@ export function parseKubectlDuration(value: string): number | undefined {
     offset = part.lastIndex;
   }
   return value.length ? Math.round(total) : undefined;
+}
+
+/**
+ * Runs a local program that is not kubectl (e.g. `python3 -c …` to find a local debugpy) to
+ * completion, without a shell: its stdout, or null when it could not start, failed or timed out.
+ */
+export async function runLocal(file: string, args: readonly string[], opts: { timeoutMs: number }): Promise<string | null> {
+  const child = execa(file, [...args], { stdin: 'ignore', windowsHide: true, cleanup: false });
+  const deadline = killAfter(child, opts.timeoutMs);
+  try {
+    return (await child).stdout;
+  } catch {
+    return null;
+  } finally {
+    deadline.cancel();
+  }
 }
 
 interface ConfigView {

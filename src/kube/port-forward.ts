@@ -3,6 +3,7 @@
  * moving to another pod) is built on top of `exited`.
  */
 import type { ChildProcess } from 'child_process';
+import { KUBECTL } from '../remedies';
 import { KubeError, KubectlFailed, Timeout } from './errors';
 import type { Kubectl, KubectlExit, KubectlProcess } from './kubectl';
 import { forEachLine, LineTail } from './lines';
@@ -88,7 +89,7 @@ export function startPortForward(
       onForwarding = undefined;
       void stop();
       const call = { args: proc.args, exitCode: null, stderr: tail.text() };
-      reject(new Timeout(timeoutMs, call, 'kubectl port-forward never started listening: check the pod, then retry'));
+      reject(new Timeout(timeoutMs, call, KUBECTL.portForwardNeverListened));
     }, timeoutMs);
     onForwarding = (localPort) => {
       onForwarding = undefined;

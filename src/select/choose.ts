@@ -31,6 +31,8 @@ export interface ProcessChoiceError {
   message: string;
   /** what a prompt would offer, best first (recommended, then by role, then debuggable, then PID) */
   candidates: ClassifiedProcess[];
+  /** not-debuggable: the processes that would have been chosen */
+  blocked?: readonly ClassifiedProcess[];
 }
 
 export function chooseProcesses(
@@ -104,7 +106,7 @@ function notDebuggable(targets: readonly ClassifiedProcess[], candidates: Classi
     targets.length === 1
       ? (targets[0].reason ?? 'not debuggable')
       : targets.map((p) => `PID ${p.pid}: ${p.reason ?? 'not debuggable'}`).join('; ');
-  return { error: 'not-debuggable', message: `cannot debug ${pidList(targets)}: ${why}`, candidates };
+  return { error: 'not-debuggable', message: `cannot debug ${pidList(targets)}: ${why}`, candidates, blocked: targets };
 }
 
 function hasWorker(manager: ClassifiedProcess, classified: readonly ClassifiedProcess[]): boolean {

@@ -5,6 +5,7 @@
  */
 import type { Capabilities, DoctorFacts } from '../agent/contract';
 import type { Pod } from '../kube/types';
+import { remoteDebugRemedy, traceRemedy } from '../remedies';
 import { shortCommand } from './describe';
 import { isInfrastructure, type ClassifiedProcess } from './roles';
 
@@ -191,19 +192,6 @@ function pythonCheck(f: DoctorFacts): Check {
   return pass('python', `Python ${f.python}${f.injector === 'ptrace' ? ' (injected with ptrace: before 3.14 there is no sys.remote_exec)' : ''}`);
 }
 
-export function remoteDebugRemedy(reason: string): string {
-  if (/PYTHON_DISABLE_REMOTE_DEBUG/.test(reason)) {
-    return "remove PYTHON_DISABLE_REMOTE_DEBUG from the container's env in the pod spec and roll the pods out again";
-  }
-  if (/disable-remote-debug/.test(reason)) {
-    return "remove `-X disable-remote-debug` from the container's command and roll the pods out again";
-  }
-  if (/built without/.test(reason)) {
-    return 'use a CPython 3.14 build with remote debugging (the default; official python images have it), not one configured --without-remote-debug';
-  }
-  return 'enable remote debugging in the target process';
-}
-
 function remoteDebugCheck(f: DoctorFacts): Check {
   if (!f.isPython || f.python === null || !versionAtLeast(f.python, 3, 9)) return skip('remote-debug', 'remote debugging: needs a Python 3.9+ process');
   if (f.injector !== 'ptrace' && f.remoteDebugBuild === false) {
@@ -221,20 +209,6 @@ export interface TraceContext {
   namespace: string;
   container: string;
   image: string | undefined;
-}
-
-export function traceRemedy(reason: string, t: TraceContext): string {
-  if (/ptrace_scope=3/.test(reason)) {
-    return "the node's Yama ptrace_scope=3 forbids tracing any process: only the node's admin can lower it (sysctl kernel.yama.ptrace_scope)";
-  }
-  const ephemeral =
-    `kubectl debug -it ${t.pod} -n ${t.namespace} --profile=general --target=${t.container} ` +
-    `--image=${t.image ?? '<the same image>'} -- sh`;
-  const sameUser = /runs as (uid|gid)/.test(reason) ? "run kubectl exec's user as the app's (the container's securityContext.runAsUser), or " : '';
-  return (
-    `${sameUser}add CAP_SYS_PTRACE to the container: securityContext: {capabilities: {add: ["SYS_PTRACE"]}}; ` +
-    `without changing the pod, an ephemeral container may trace it: ${ephemeral}`
-  );
 }
 
 function traceCheck(f: DoctorFacts, caps: Capabilities | null, t: TraceContext): Check {

@@ -6,7 +6,7 @@
  * remote debugging disabled, no ptrace rights). chooseProcesses() filters on `debuggable` and
  * says why; the process table shows both facts side by side.
  */
-import type { ProcessRecord } from '../agent/contract';
+import type { AgentErrorCode, ProcessRecord } from '../agent/contract';
 import { basename, hasFlag, invocationOf, optionValue, type Invocation, type Program } from './python-argv';
 
 /** What a process is in its container. Shown in the ROLE column and in `-o json`. */
@@ -311,4 +311,12 @@ function descendsFromPid1(r: ProcessRecord, table: ProcessTable): boolean {
     seen.add(p.pid);
   }
   return false;
+}
+
+/**
+ * The agent's machine-readable reason why a process is not debuggable (an AgentErrorCode; null
+ * when it is debuggable). undefined: unknown (an agent that does not report it yet).
+ */
+export function reasonCodeOf(process: ProcessRecord): AgentErrorCode | null | undefined {
+  return (process as ProcessRecord & { reasonCode?: AgentErrorCode | null }).reasonCode;
 }

@@ -2,13 +2,13 @@
  * What `kubectl wand debug` says: human text on stderr (a live status while waiting, one clear
  * block when ready), or one JSON event per line on stdout with -o json.
  */
-import { justMyCodeFor, type DebugEvent, type ReadyDetails } from '../kube/debug-session';
+import type { ReadyDetails } from '../session/debug-session';
+import type { DebugRunEvent } from '../session/debug';
 import { color } from './colors';
-import { launchSnippet } from './editor-config';
+import { launchSnippetFor } from './editor-config';
 
 export type ViewEvent =
-  | DebugEvent
-  | { event: 'pod-chosen'; pod: string; reason: string }
+  | DebugRunEvent
   | { event: 'vscode-written'; file: string }
   | { event: 'stopped' };
 
@@ -69,12 +69,7 @@ function readyBlock(title: string, d: ReadyDetails): string {
   const version = d.injected[0]?.debugpyVersion;
   if (version) lines.push(`  debugpy ${version}, code in ${d.remoteRoot}`);
   if (forwarded.length > 0) {
-    const snippet = launchSnippet({
-      pod: d.pod,
-      targets: forwarded.map((t) => ({ pid: t.pid, localPort: t.localPort as number })),
-      remoteRoot: d.remoteRoot,
-      justMyCode: justMyCodeFor(d.remoteRoot),
-    });
+    const snippet = launchSnippetFor(d);
     lines.push('  VS Code launch.json configuration (or rerun with --vscode to write it):');
     const body = JSON.stringify(snippet.compounds.length > 0 ? snippet : snippet.configurations[0], null, 2);
     lines.push(...body.split('\n').map((l) => `    ${l}`));

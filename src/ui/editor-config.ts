@@ -4,6 +4,9 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { justMyCodeFor } from '../select/remote-root';
+import type { ReadyDetails } from '../session/debug-session';
+import type { DebugRunEvent } from '../session/debug';
 
 export interface AttachTarget {
   pid: number;
@@ -40,6 +43,32 @@ export function launchSnippet(opts: { pod: string; targets: AttachTarget[]; remo
   }));
   const compounds = configurations.length > 1 ? [{ name: `wand: ${opts.pod} (all workers)`, configurations: configurations.map((c) => c.name) }] : [];
   return { configurations, compounds };
+}
+
+/** The snippet for a session that is ready: one configuration per forwarded listener. */
+export function launchSnippetFor(d: Pick<ReadyDetails, 'pod' | 'targets' | 'remoteRoot'>): LaunchSnippet {
+  return launchSnippet({
+    pod: d.pod,
+    targets: d.targets.filter((t) => t.localPort !== null).map((t) => ({ pid: t.pid, localPort: t.localPort as number })),
+    remoteRoot: d.remoteRoot,
+    justMyCode: justMyCodeFor(d.remoteRoot),
+  });
+}
+
+/**
+ * --vscode: keeps launch.json in step with the session, rewritten (one write at a time) on every
+ * ready, reinjected and reconnected event; `written` settles once the writes so far are done.
+ */
+export function launchJsonFollower(target: string, onWritten: (file: string) => void): { onEvent(event: DebugRunEvent): void; written(): Promise<void> } {
+  let last: Promise<unknown> = Promise.resolve();
+  return {
+    onEvent(event) {
+      if (event.event !== 'ready' && event.event !== 'reinjected' && event.event !== 'reconnected') return;
+      const snippet = launchSnippetFor(event);
+      last = last.then(() => writeLaunchJson(target, snippet)).then(onWritten);
+    },
+    written: () => last.then(() => undefined, () => undefined),
+  };
 }
 
 /** launch.json allows comments and trailing commas (JSONC): strip them before parsing. */

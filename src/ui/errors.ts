@@ -1,22 +1,10 @@
 /**
  * The one place errors become text: `error: <cause>` and, when known, a second line with the
- * remedy. No stack traces unless WAND_DEBUG is set. Usage errors exit 2, the rest 1.
+ * remedy. No stack traces unless WAND_DEBUG is set. Returns the exit code (see src/errors.ts).
  */
+import { exitCodeOf, WandError } from '../errors';
+import { BUG } from '../remedies';
 import { color } from './colors';
-
-/** An error the user can act on: a one-line cause and, ideally, what to do about it. */
-export class WandError extends Error {
-  constructor(message: string, readonly remedy?: string, readonly exitCode = 1) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
-
-export class UsageError extends WandError {
-  constructor(message: string, remedy = "run 'kubectl wand --help' for usage") {
-    super(message, remedy, 2);
-  }
-}
 
 interface Remediable {
   message: string;
@@ -33,11 +21,11 @@ export function renderError(err: unknown, out: NodeJS.WritableStream): number {
     out.write(`${color.red('error:')} ${err.message}\n`);
     if (err.remedy) out.write(`${color.dim('hint:')} ${err.remedy}\n`);
     if (debug && err.stack) out.write(`${err.stack}\n`);
-    return err instanceof WandError ? err.exitCode : 1;
+    return exitCodeOf(err);
   }
   const message = err instanceof Error ? err.message : String(err);
   out.write(`${color.red('error:')} ${message.split('\n')[0]}\n`);
-  out.write(`${color.dim('hint:')} this is a bug in kubectl-wand; rerun with WAND_DEBUG=1 and report the output\n`);
+  out.write(`${color.dim('hint:')} ${BUG}\n`);
   if (debug && err instanceof Error && err.stack) out.write(`${err.stack}\n`);
   return 1;
 }

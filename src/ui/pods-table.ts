@@ -1,6 +1,6 @@
 /** Tables of `kubectl wand pods`: pods alone, or pods with their Python processes. */
-import { shownProcesses } from '../cli/pods-json';
-import type { PodProcesses } from '../kube/discover';
+import { shownProcesses } from './pods-json';
+import type { PodProcesses } from '../session/discover';
 import type { Pod } from '../kube/types';
 import type { PodColumns } from '../select/pod-status';
 import { formatAge } from '../select/pod-status';

@@ -1,32 +1,37 @@
 /**
- * `npm run cluster -- up --manifests <file-or-dir> --state <dir>`: start the test cluster in the
- * background and return once every pod is Running (kubeconfig at <state>/kubeconfig).
+ * `npm run cluster -- up --manifests <file-or-dir> --state <dir> [--ptrace-scope 0-3]`: start the test
+ * cluster in the background and return once every pod is Running (kubeconfig at <state>/kubeconfig);
+ * --ptrace-scope sets the node's kernel.yama.ptrace_scope (default 0, see runtime/security.ts).
  * `npm run cluster -- down --state <dir>`: stop it and everything it started.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parsePtraceScope, type PtraceScope } from './runtime/security';
 
 interface Args {
   command: string;
   state: string;
   manifests: string[];
+  ptraceScope: PtraceScope;
 }
 
 function parseArgs(argv: string[]): Args {
   const [command = '', ...rest] = argv;
   const manifests: string[] = [];
   let state = '';
+  let ptraceScope: PtraceScope = 0;
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === '--manifests') manifests.push(path.resolve(rest[++i] ?? ''));
     else if (rest[i] === '--state') state = path.resolve(rest[++i] ?? '');
+    else if (rest[i] === '--ptrace-scope') ptraceScope = parsePtraceScope(rest[++i]);
     else throw new Error(`unknown argument ${rest[i]}`);
   }
   if (!['up', 'down'].includes(command) || !state) {
-    throw new Error('usage: cluster up --manifests <file-or-dir> [--manifests …] --state <dir> | cluster down --state <dir>');
+    throw new Error('usage: cluster up --manifests <file-or-dir> [--manifests …] --state <dir> [--ptrace-scope 0-3] | cluster down --state <dir>');
   }
-  return { command, state, manifests };
+  return { command, state, manifests, ptraceScope };
 }
 
 export const daemonFiles = (state: string) => ({
@@ -42,7 +47,7 @@ async function up(args: Args): Promise<void> {
   if (existsSync(files.pid)) throw new Error(`a cluster already runs with state ${args.state} (run down first)`);
   await Promise.all([files.ready, files.failed].map((f) => fs.rm(f, { force: true })));
   const log = openSync(files.log, 'a');
-  const daemonArgs = [require.resolve('tsx/cli'), path.join(__dirname, 'daemon.ts'), args.state, ...args.manifests];
+  const daemonArgs = [require.resolve('tsx/cli'), path.join(__dirname, 'daemon.ts'), args.state, String(args.ptraceScope), ...args.manifests];
   const child = spawn(process.execPath, daemonArgs, { detached: true, stdio: ['ignore', log, log] });
   child.unref();
   await fs.writeFile(files.pid, String(child.pid));

@@ -15,6 +15,7 @@ import { servePortForward } from './protocol/portforward';
 import { createNamespaceRuntime } from './runtime';
 import type { Pod } from './api/objects';
 import type { PodRuntime } from './runtime/types';
+import type { PtraceScope } from './runtime/security';
 
 export interface ClusterOptions {
   stateDir: string;
@@ -22,6 +23,8 @@ export interface ClusterOptions {
   manifests?: string[];
   /** the server's reported minor version (picks the kubectl client version) */
   serverMinor?: number;
+  /** the node's kernel.yama.ptrace_scope, 0–3 (default 0): see runtime/security.ts */
+  ptraceScope?: PtraceScope;
 }
 
 export interface TestCluster {
@@ -48,7 +51,7 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
   const stateDir = path.resolve(options.stateDir);
   await fs.mkdir(stateDir, { recursive: true });
   const store = new ObjectStore();
-  const runtime = createNamespaceRuntime({ stateDir: path.join(stateDir, 'pods') });
+  const runtime = createNamespaceRuntime({ stateDir: path.join(stateDir, 'pods'), ptraceScope: options.ptraceScope });
   const controller = new Controller(store, runtime, { stateDir, imageRoot });
   const hooks: ApiHooks = {};
   let api: ApiServer;

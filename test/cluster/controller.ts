@@ -33,7 +33,7 @@ function toContainerStateDetail(state: ContainerState): ContainerStatus['state']
     case 'running':
       return { running: { startedAt: state.startedAt.toISOString() } };
     case 'waiting':
-      return { waiting: { reason: state.reason } };
+      return { waiting: { reason: state.reason, ...(state.message ? { message: state.message } : {}) } };
     case 'terminated':
       return {
         terminated: {

@@ -2,12 +2,13 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { startCluster } from './cluster';
+import { parsePtraceScope } from './runtime/security';
 
 async function main(): Promise<void> {
-  const [state, ...manifests] = process.argv.slice(2);
+  const [state, scope, ...manifests] = process.argv.slice(2);
   const ready = path.join(state, 'ready');
   try {
-    const cluster = await startCluster({ stateDir: state, manifests });
+    const cluster = await startCluster({ stateDir: state, manifests, ptraceScope: parsePtraceScope(scope) });
     const stop = () => {
       cluster.stop().finally(() => process.exit(0));
     };

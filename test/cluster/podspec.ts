@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Container, Pod, Volume } from './api/objects';
 import type { ContainerSpec, PodSpecForRuntime, VolumeMountSpec } from './runtime/types';
+import { effectiveSecurityContext } from './runtime/security';
 
 /** The parts of a Pod the runtime needs (the store's own types: one model of a pod). */
 export type PodManifest = Pick<Pod, 'spec'> & { metadata: Pick<Pod['metadata'], 'name' | 'namespace'> };
@@ -67,7 +68,7 @@ export async function podSpecForRuntime(pod: PodManifest, uid: string, ctx: PodS
   const isConfigMap = new Set((pod.spec.volumes ?? []).filter((v) => v.configMap).map((v) => v.name));
 
   const containers: ContainerSpec[] = pod.spec.containers.map((c) => {
-    const sc = { ...pod.spec.securityContext, ...c.securityContext };
+    const sc = effectiveSecurityContext(pod.spec.securityContext, c.securityContext);
     const cUid = sc.runAsUser ?? 0;
     const mounts: VolumeMountSpec[] = (c.volumeMounts ?? []).map((m) => {
       const hostPath = volumeDirs.get(m.name);
@@ -83,6 +84,7 @@ export async function podSpecForRuntime(pod: PodManifest, uid: string, ctx: PodS
       uid: cUid,
       gid: sc.runAsGroup ?? cUid,
       mounts,
+      securityContext: sc,
     };
   });
   return { uid, namespace, name: pod.metadata.name, shareProcessNamespace: Boolean(pod.spec.shareProcessNamespace), containers };

@@ -48,7 +48,7 @@ interface Case {
   message: RegExp;
   /** default /^hint: \S/ — the remedy line */
   hint?: RegExp;
-  /** 2 for usage errors */
+  /** 2 for usage errors (the command line itself is wrong), else 1 */
   code?: number;
   input?: string;
   env?: (ctx: Ctx) => NodeJS.ProcessEnv;
@@ -79,15 +79,15 @@ const CASES: Case[] = [
   { name: 'unknown service', args: ['debug', ...uvicorn('svc/nope')], message: /^error: service "nope" not found in namespace "wand-uvicorn"$/m, hint: /^hint: list what exists with: kubectl get services -n wand-uvicorn$/m },
   { name: 'unknown deployment', args: ['exec', ...uvicorn('deploy/nope', '--code', '1')], message: /^error: deployment "nope" not found in namespace "wand-uvicorn"$/m },
   { name: 'unknown pod', args: ['stack', ...uvicorn('pod/nope')], message: /^error: pod "nope" not found in namespace "wand-uvicorn"$/m, hint: /^hint: list what exists with: kubectl get pods -n wand-uvicorn$/m },
-  { name: 'unknown resource type', args: ['debug', ...uvicorn('foo/bar')], message: /^error: kubectl wand doesn't have a resource type "foo"$/m, hint: /^hint: target one of: pod\/NAME/m },
-  { name: 'no target (stdin not a TTY)', args: ['debug', ...uvicorn()], message: /^error: no target given$/m, hint: /^hint: name one: pod\/NAME/m },
-  { name: 'empty label selector', args: ['debug', ...uvicorn('-l', ' ')], message: /^error: empty label selector$/m, hint: /^hint: e\.g\. -l app=web$/m },
+  { name: 'unknown resource type', code: 2, args: ['debug', ...uvicorn('foo/bar')], message: /^error: kubectl wand doesn't have a resource type "foo"$/m, hint: /^hint: target one of: pod\/NAME/m },
+  { name: 'no target (stdin not a TTY)', code: 2, args: ['debug', ...uvicorn()], message: /^error: no target given$/m, hint: /^hint: name one: pod\/NAME/m },
+  { name: 'empty label selector', code: 2, args: ['debug', ...uvicorn('-l', ' ')], message: /^error: empty label selector$/m, hint: /^hint: e\.g\. -l app=web$/m },
   { name: 'Service without selector', args: ['debug', 'svc/noselector', '-n', HARD], message: /^error: service noselector has no selector$/m, hint: /^hint: target its pods directly: pod\/NAME or -l SELECTOR$/m },
   { name: 'selector matching no pod', args: ['exec', ...uvicorn('-l', 'app=nothing-here', '--code', '1')], message: /^error: no pods match selector "app=nothing-here" in namespace "wand-uvicorn"$/m },
   { name: '--pod not of the target', args: ['debug', ...uvicorn('svc/api', '--pod', 'nope')], message: /^error: no pod named nope$/m, hint: /^hint: choose one of the pods of the target with --pod NAME$/m },
 
   // --- names carrying shell metacharacters: never interpolated (markers checked after each)
-  { name: "shell metacharacters: svc/'$(touch /tmp/pwned)'", args: ['debug', 'svc/$(touch /tmp/pwned)', '-n', HARD], message: /^error: invalid svc name "\$\(touch \/tmp\/pwned\)"$/m },
+  { name: "shell metacharacters: svc/'$(touch /tmp/pwned)'", code: 2, args: ['debug', 'svc/$(touch /tmp/pwned)', '-n', HARD], message: /^error: invalid svc name "\$\(touch \/tmp\/pwned\)"$/m },
   { name: 'shell metacharacters: pod/;rm -rf x', args: ['debug', 'pod/;rm -rf x', '-n', HARD], message: /^error: pod ";rm -rf x" not found in namespace "wand-hardening"$/m },
   { name: 'shell metacharacters: pod/$(touch wand-pwned)', args: ['exec', 'pod/$(touch wand-pwned)', '-n', HARD, '--code', '1'], message: /^error: pod "\$\(touch wand-pwned\)" not found in namespace "wand-hardening"$/m },
   { name: 'shell metacharacters: -l `touch wand-pwned`', args: ['stack', '-l', 'app=`touch wand-pwned`', '-n', HARD], message: /^error: .*(not found|no pods match|invalid|unable to parse).*$/m },
@@ -109,6 +109,7 @@ const CASES: Case[] = [
   { name: '--local-port -1', args: ['debug', ...uvicorn('svc/api', '--local-port=-1')], code: 2, message: /^error: --local-port must be a whole number from 0 to 65535, not -1$/m },
   { name: 'local port busy', args: (c) => ['debug', ...uvicorn('svc/api', '--local-port', String(c.busyPort))], message: /^error: local port \d+ is already in use$/m, hint: /^hint: choose another with --local-port N, or --local-port 0/m },
   { name: '--timeout 0', args: ['exec', ...uvicorn('svc/api', '--timeout', '0', '--code', '1')], code: 2, message: /^error: --timeout must be a positive number of seconds$/m },
+  { name: '--request-timeout abc', args: ['pods', ...uvicorn('--request-timeout', 'abc')], code: 2, message: /^error: --request-timeout must be a duration such as 30s, 2m or 1m30s, not abc$/m },
   { name: 'unknown output format', args: ['pods', ...uvicorn('-o', 'yaml')], code: 2, message: /^error: Invalid values:\n\s+Argument: output, Given: "yaml", Choices: "table", "wide", "json"$/m },
   { name: 'unknown flag', args: ['debug', ...uvicorn('svc/api', '--frobnicate')], code: 2, message: /^error: Unknown argument: frobnicate$/m, hint: /^hint: run 'kubectl wand --help' for usage$/m },
   { name: 'unknown command', args: ['frob'], code: 2, message: /^error: Unknown command: frob$/m },
@@ -123,7 +124,7 @@ const CASES: Case[] = [
   { name: 'RBAC: pods/exec denied', args: ['debug', ...uvicorn('svc/api', '--context', 'wand-test-noexec', '--local-port', '0')], message: /^error: forbidden: user "noexec" cannot create pods\/exec in namespace "wand-uvicorn"$/m, hint: /^hint: ask a cluster admin for a Role in namespace "wand-uvicorn" with the rule \{apiGroups: \[""\], resources: \["pods\/exec"\], verbs: \["create"\]\}$/m },
 
   // --- exec's code (variants exec.test.ts does not cover)
-  { name: 'exec -f a directory', args: (c) => ['exec', ...uvicorn('svc/api', '-f', c.scratch)], message: /^error: cannot read -f \S+: it is a directory/m, hint: /^hint: give the path of a Python file/m },
+  { name: 'exec -f a directory', code: 2, args: (c) => ['exec', ...uvicorn('svc/api', '-f', c.scratch)], message: /^error: cannot read -f \S+: it is a directory/m, hint: /^hint: give the path of a Python file/m },
   { name: 'exec -f with a syntax error', args: (c) => ['exec', ...uvicorn('svc/api', '-q', '-f', path.join(c.scratch, 'bad.py'))], message: /^error: syntax error in \S+bad\.py at line 2, column 6: '\(' was never closed — nothing was injected$/m, hint: /^hint: fix line 2, column 6: print\(x$/m },
   { name: 'exec - with empty stdin', args: ['exec', ...uvicorn('svc/api', '-')], input: '', code: 2, message: /^error: the code from stdin is empty$/m },
 ];

@@ -132,9 +132,9 @@ run('kubectl wand exec', () => {
     expect(r.kubectlCalls).toHaveLength(0);
   });
 
-  test('a missing file is a precise error', async () => {
+  test('a missing file is a precise usage error (exit 2)', async () => {
     const r = await env.wand(uvicorn('-f', path.join(scratch, 'missing.py')));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^error: cannot read -f \S+missing\.py: no such file/);
     expect(r.stderr).toMatch(/^hint: /m);
     expect(r.kubectlCalls).toHaveLength(0);

@@ -221,14 +221,15 @@ run('kubectl wand pods', () => {
   });
 
   test.each([
-    [['svc/nope', '-n', 'wand-uvicorn'], /service "nope" not found in namespace "wand-uvicorn"/],
-    [['deploy/nope', '-n', 'wand-uvicorn'], /deployment.* "nope" not found/],
-    [['pod/nope', '-n', 'wand-uvicorn'], /pod "nope" not found/],
-    [['svc/api', '-n', 'nope'], /namespace "nope" not found|not found in namespace "nope"/],
-    [['foo/bar', '-n', 'wand-uvicorn'], /doesn't have a resource type "foo"/],
-  ])('error: pods %j', async (args, message) => {
+    [['svc/nope', '-n', 'wand-uvicorn'], /service "nope" not found in namespace "wand-uvicorn"/, 1],
+    [['deploy/nope', '-n', 'wand-uvicorn'], /deployment.* "nope" not found/, 1],
+    [['pod/nope', '-n', 'wand-uvicorn'], /pod "nope" not found/, 1],
+    [['svc/api', '-n', 'nope'], /namespace "nope" not found|not found in namespace "nope"/, 1],
+    // a malformed target is a usage mistake
+    [['foo/bar', '-n', 'wand-uvicorn'], /doesn't have a resource type "foo"/, 2],
+  ])('error: pods %j', async (args, message, code) => {
     const r = await env.wand(['pods', ...args, '--with-pids']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(code);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).toMatch(/^hint: /m);
     expect(r.stderr).not.toMatch(/\n\s+at /);

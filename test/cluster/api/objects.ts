@@ -3,6 +3,8 @@
  * shapes follow the real API so that kubectl (and `-o json`) see what a cluster would send.
  */
 
+import type { EffectiveSecurityContext } from '../runtime/security';
+
 export interface ObjectMeta {
   name: string;
   /** absent on cluster-scoped objects (Namespace) */
@@ -49,7 +51,7 @@ export interface Container {
   env?: EnvVar[];
   ports?: ContainerPort[];
   volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
-  securityContext?: { runAsUser?: number; runAsGroup?: number; capabilities?: { add?: string[]; drop?: string[] } };
+  securityContext?: EffectiveSecurityContext;
 }
 
 export interface PodSpec {
@@ -59,7 +61,7 @@ export interface PodSpec {
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   shareProcessNamespace?: boolean;
   terminationGracePeriodSeconds?: number;
-  securityContext?: { runAsUser?: number; runAsGroup?: number };
+  securityContext?: { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean };
 }
 
 export interface ContainerStateDetail {

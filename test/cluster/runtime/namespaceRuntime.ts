@@ -27,6 +27,8 @@ import {
   writePodIdentity,
 } from './rootfs';
 import { dialThroughForwarder, FORWARDER_SOURCE } from './forwarder';
+import { enterContainerHelper } from './native';
+import { enterContainerArgs, runAsNonRootError, type PtraceScope } from './security';
 import type {
   ContainerSpec,
   ContainerState,
@@ -41,6 +43,8 @@ import type {
 export interface NamespaceRuntimeOptions {
   /** directory for per-pod state (overlay layers, logs, forwarder socket); created if missing */
   stateDir: string;
+  /** the node's kernel.yama.ptrace_scope (default 0), applied to every container process and exec */
+  ptraceScope?: PtraceScope;
 }
 
 const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -143,8 +147,10 @@ class NamespaceRuntime implements PodRuntime {
   private readonly pods = new Map<string, Pod>();
   private readonly children = new ChildWatcher();
   private readonly tools: HostTools;
+  /** native/enter-container: the last step of every container start and exec (security.ts) */
+  private helper = '';
 
-  constructor(private readonly stateDir: string) {
+  constructor(private readonly stateDir: string, private readonly ptraceScope: PtraceScope = 0) {
     if (process.getuid?.() !== 0) throw new Error('the namespace pod runtime must run as root');
     assertOverlaySafe(stateDir);
     fs.mkdirSync(stateDir, { recursive: true });
@@ -166,6 +172,7 @@ class NamespaceRuntime implements PodRuntime {
       assertOverlaySafe(c.imageRoot);
     }
     if (this.pods.has(spec.uid)) throw new Error(`pod ${spec.uid} is already running`);
+    this.helper ||= await enterContainerHelper();
     const pod: Pod = {
       spec,
       dir: path.join(this.stateDir, spec.uid),
@@ -209,8 +216,9 @@ class NamespaceRuntime implements PodRuntime {
 
     const proc = spawn(
       this.tools.setpriv,
-      ['--pdeathsig', 'KILL', this.tools.nsenter, '-t', String(run.hostPid), '-p', '-m', '-n', '-i', '-u', '-r',
-        `--wdns=${workingDir}`, '-S', String(spec.uid), '-G', String(spec.gid), '--', ...req.command],
+      ['--pdeathsig', 'KILL', this.tools.nsenter, '-t', String(run.hostPid), '-p', '-m', '-n', '-i', '-u', '--',
+        ...enterContainerArgs(this.helper, spec, { root: `/proc/${run.hostPid}/root`, workingDir, ptraceScope: this.ptraceScope, yamaView: false }),
+        ...req.command],
       { stdio: [streams.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: spec.env },
     );
     const closed = new Promise<ExecOutcome>((resolve) => {
@@ -337,8 +345,8 @@ class NamespaceRuntime implements PodRuntime {
 
   /** the process a launcher forks, once it runs its own program: in its namespaces and root, /proc mounted */
   private childOf(launcher: ChildProcess): Promise<number | null> {
-    const { setpriv, nsenter, unshare } = this.tools;
-    return this.children.childOf(launcher.pid ?? -1, () => hasExited(launcher), (pid) => runsBeyond(pid, [setpriv, nsenter, unshare]));
+    const launchers = [this.tools.setpriv, this.tools.nsenter, this.tools.unshare, this.helper];
+    return this.children.childOf(launcher.pid ?? -1, () => hasExited(launcher), (pid) => runsBeyond(pid, launchers));
   }
 
   private spawnSandboxProcess(pod: Pod, argv: string[]): ChildProcess {
@@ -355,6 +363,8 @@ class NamespaceRuntime implements PodRuntime {
 
   private async launchContainer(pod: Pod, run: ContainerRun): Promise<void> {
     const { spec } = run;
+    const refusal = runAsNonRootError(spec.securityContext ?? {}, pod.spec, spec.name);
+    if (refusal) return this.report(pod, run, { state: 'waiting', reason: 'CreateContainerConfigError', message: refusal });
     const attemptDir = path.join(pod.dir, 'containers', spec.name, String(run.restartCount));
     const root = path.join(attemptDir, 'root');
     const fstab = this.prepareRootfs(pod, spec, attemptDir);
@@ -367,8 +377,9 @@ class NamespaceRuntime implements PodRuntime {
       this.tools.setpriv,
       ['--pdeathsig', 'KILL', this.tools.nsenter, '-t', String(pod.nsPid), '-n', '-u', '-i', '-m', ...(shared ? ['-p'] : []),
         '--', this.tools.unshare, '--mount', '--propagation', 'private', ...(shared ? [] : ['--pid', '--kill-child']),
-        '--mount-proc=/proc', `--root=${root}`, `--wd=${resolveInRoot(spec.imageRoot, spec.workingDir || '/')}`,
-        '--setuid', String(spec.uid), '--setgid', String(spec.gid), '--', ...spec.argv],
+        `--mount-proc=${root}/proc`, '--',
+        ...enterContainerArgs(this.helper, spec, { root, workingDir: spec.workingDir || '/', ptraceScope: this.ptraceScope, yamaView: true }),
+        ...spec.argv],
       { stdio: ['ignore', log, log], env: spec.env },
     );
     fs.closeSync(log);
@@ -483,5 +494,5 @@ function newContainerRun(spec: ContainerSpec): ContainerRun {
 }
 
 export function createNamespaceRuntime(options: NamespaceRuntimeOptions): PodRuntime {
-  return new NamespaceRuntime(options.stateDir);
+  return new NamespaceRuntime(options.stateDir, options.ptraceScope);
 }

@@ -4,6 +4,7 @@
  * root filesystems. The API layer knows nothing of namespaces; the runtime knows nothing of HTTP.
  */
 import type { Duplex, Readable, Writable } from 'node:stream';
+import type { EffectiveSecurityContext } from './security';
 
 export interface VolumeMountSpec {
   /** directory on the host that is mounted (configMap files are already written there) */
@@ -24,6 +25,8 @@ export interface ContainerSpec {
   uid: number;
   gid: number;
   mounts: VolumeMountSpec[];
+  /** pod + container securityContext merged (security.ts effectiveSecurityContext); absent: the runtime's defaults */
+  securityContext?: EffectiveSecurityContext;
 }
 
 export interface PodSpecForRuntime {
@@ -36,7 +39,7 @@ export interface PodSpecForRuntime {
 }
 
 export type ContainerState =
-  | { state: 'waiting'; reason: string }
+  | { state: 'waiting'; reason: string; message?: string }
   | { state: 'running'; startedAt: Date }
   | { state: 'terminated'; exitCode: number; reason: string; startedAt: Date; finishedAt: Date };
 

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Pod } from '../../cluster/api/objects';
 import { startCluster, type TestCluster } from '../../cluster/cluster';
+import type { PtraceScope } from '../../cluster/runtime/security';
 import { ensureImages } from '../../cluster/images/images';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -138,7 +139,8 @@ async function realCluster(base: string): Promise<TestCluster> {
   } as unknown as TestCluster;
 }
 
-export async function startWandEnv(manifests: string[]): Promise<WandEnv> {
+/** options.ptraceScope: the emulated node's kernel.yama.ptrace_scope (ignored on a real cluster) */
+export async function startWandEnv(manifests: string[], options: { ptraceScope?: PtraceScope } = {}): Promise<WandEnv> {
   const base = await fs.mkdtemp(path.join(os.tmpdir(), 'wand-e2e-'));
   const bin = path.join(base, 'bin');
   const home = path.join(base, 'home');
@@ -147,7 +149,7 @@ export async function startWandEnv(manifests: string[]): Promise<WandEnv> {
   await fs.symlink(BUILT_CLI, path.join(bin, 'kubectl-wand'));
   const countingKubectl = await writeCountingKubectl(bin);
   // On a real cluster run-on-kind.sh has applied the manifests already.
-  const cluster = REAL_CONTEXT ? await realCluster(base) : await ensureImages().then(() => startCluster({ stateDir: path.join(base, 'state'), manifests }));
+  const cluster = REAL_CONTEXT ? await realCluster(base) : await ensureImages().then(() => startCluster({ stateDir: path.join(base, 'state'), manifests, ptraceScope: options.ptraceScope }));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PATH: `${bin}:${process.env.PATH ?? ''}`,

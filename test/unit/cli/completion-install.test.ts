@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { findOnPath, helperScript, installHelper, type Self } from '../../../src/cli/completion-install';
-import { WandError } from '../../../src/ui/errors';
+import { WandError } from '../../../src/errors';
 
 let base: string;
 beforeEach(() => {

@@ -13,7 +13,7 @@ import {
   type KubeScope,
 } from '../../../src/cli/completion';
 import { specFromParser } from '../../../src/cli/completion-spec';
-import type { Target } from '../../../src/kube/targets';
+import type { Target } from '../../../src/session/targets';
 
 interface Call {
   method: string;

@@ -1,6 +1,6 @@
 import yargs from 'yargs';
 import { codeSourceOf, execCommand } from '../../../src/cli/exec';
-import { UsageError } from '../../../src/ui/errors';
+import { exitCodeOf, UsageError } from '../../../src/errors';
 
 /** Parses like main.ts does, capturing the handler's arguments instead of running it. */
 async function parsed(args: string[]): Promise<Record<string, unknown>> {
@@ -39,7 +39,7 @@ describe('exec code sources', () => {
     const error = await sourceOf(args).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as UsageError).message).toBe(message);
-    expect((error as UsageError).exitCode).toBe(2);
+    expect(exitCodeOf(error)).toBe(2);
   });
 
   it('--timeout must be positive', async () => {

@@ -22,6 +22,8 @@ export interface FakeRule {
   stdinFile?: string;
   /** run the command after `--` on this machine, as if exec'd into a pod */
   runLocal?: boolean;
+  /** append the fake's pid to this file (relative to the fake's directory, see file()) */
+  pidFile?: string;
 }
 
 export interface FakeKubectl {
@@ -31,6 +33,8 @@ export interface FakeKubectl {
   calls(): string[][];
   /** a path in the fake's scratch directory */
   file(name: string): string;
+  /** replaces the rules for the calls from now on */
+  setRules(rules: FakeRule[]): void;
   cleanup(): void;
 }
 
@@ -51,6 +55,7 @@ export function fakeKubectl(rules: FakeRule[]): FakeKubectl {
             .map((line) => JSON.parse(line) as string[])
         : [],
     file: (name) => path.join(dir, name),
+    setRules: (next) => writeFileSync(scenario, JSON.stringify({ rules: next })),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

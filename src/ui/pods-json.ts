@@ -1,0 +1,89 @@
+/** The `-o json` document of `kubectl wand pods` (documented in the README). */
+import type { Injector } from '../agent/contract';
+import type { PodProcesses } from '../session/discover';
+import type { Pod } from '../kube/types';
+import type { ClassifiedProcess } from '../select/roles';
+import { podColumns } from '../select/pod-status';
+
+export interface ProcessJson {
+  pid: number;
+  ppid: number;
+  user: string;
+  command: string;
+  argv: string[];
+  python: string | null;
+  role: string;
+  recommended: boolean;
+  why: string | null;
+  cpuPercent: number;
+  rssBytes: number;
+  uptimeSeconds: number;
+  cwd: string | null;
+  debuggable: boolean;
+  reason: string | null;
+  debugpyPort: number | null;
+  injector: Injector | null;
+}
+
+export interface PodJson {
+  name: string;
+  namespace: string;
+  phase: string;
+  status: string;
+  ready: string;
+  restarts: number;
+  node: string | null;
+  createdAt: string | null;
+  container: string | null;
+  processes: ProcessJson[] | null;
+  error: { message: string; remedy: string } | null;
+}
+
+function processJson(p: ClassifiedProcess): ProcessJson {
+  return {
+    pid: p.pid,
+    ppid: p.ppid,
+    user: p.user,
+    command: p.argv.join(' '),
+    argv: p.argv,
+    python: p.python,
+    role: p.role,
+    recommended: p.recommended,
+    why: p.why,
+    cpuPercent: p.cpuPercent,
+    rssBytes: p.rssBytes,
+    uptimeSeconds: p.uptimeSeconds,
+    cwd: p.cwd,
+    debuggable: p.debuggable,
+    reason: p.reason,
+    debugpyPort: p.debugpyPort,
+    injector: p.injector ?? null,
+  };
+}
+
+/** Processes worth showing: Python ones and the wrappers that start them. */
+export function shownProcesses(processes: readonly ClassifiedProcess[]): ClassifiedProcess[] {
+  return processes.filter((p) => p.isPython || p.role === 'wrapper');
+}
+
+function podJson(pod: Pod, listed: PodProcesses | undefined, withPids: boolean): PodJson {
+  const columns = podColumns(pod, new Date());
+  return {
+    name: pod.metadata.name,
+    namespace: pod.metadata.namespace ?? 'default',
+    phase: pod.status?.phase ?? 'Unknown',
+    status: columns.status,
+    ready: columns.ready,
+    restarts: (pod.status?.containerStatuses ?? []).reduce((sum, s) => sum + (s.restartCount ?? 0), 0),
+    node: pod.spec.nodeName ?? null,
+    createdAt: pod.metadata.creationTimestamp ?? null,
+    container: listed?.container ?? null,
+    processes: withPids && listed && !listed.error ? shownProcesses(listed.processes).map(processJson) : null,
+    error: listed?.error ? { message: listed.error.message, remedy: listed.error.remedy } : null,
+  };
+}
+
+export function podsDocument(pods: readonly Pod[], listed: readonly PodProcesses[], withPids: boolean): { pods: PodJson[] } {
+  const byName = new Map(listed.map((l) => [l.pod.metadata.name, l]));
+  return { pods: pods.map((pod) => podJson(pod, byName.get(pod.metadata.name), withPids)) };
+}
