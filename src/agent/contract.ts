@@ -6,7 +6,7 @@
  * Transport: `kubectl exec -i POD -c C -- python3 -` with stdin = agent.py followed by one line
  * `main("<base64 of a JSON AgentRequest>")`. The agent writes one JSON object per line on stdout
  * (AgentEvent); the last line is always a `result` or `error` event. Human-readable diagnostics
- * never go to stdout. The agent must run on Python >= 3.8 (it may meet a 3.13 container) and uses
+ * never go to stdout. The agent must run on Python >= 3.8 (3.9+ to inject Python before 3.14: it runs the ptrace injector) and uses
  * only the standard library.
  */
 
@@ -52,7 +52,12 @@ export interface ProcessRecord {
   reasonCode: AgentErrorCode | null;
   /** a debugpy listener that already serves this process (adapter's port), else null */
   debugpyPort: number | null;
+  /** how code gets into it: sys.remote_exec (3.14+) or the ptrace injector (3.9–3.13, x86_64); null when not Python, too old or unknown */
+  injector?: Injector | null;
 }
+
+/** sys.remote_exec (Python 3.14+) or the agent's ptrace injector (3.9–3.13 on x86_64). */
+export type Injector = 'remote_exec' | 'ptrace';
 
 export interface Capabilities {
   /** uid the agent (i.e. kubectl exec) runs as */
@@ -109,6 +114,8 @@ export interface InjectResult {
   owner: 'wand' | 'app';
   /** other live kubectl-wand sessions attached to this process (their editors may be attached) */
   otherSessions: number;
+  /** how debugpy got in */
+  injector: Injector;
 }
 
 /**
@@ -228,6 +235,10 @@ export interface DoctorFacts {
   writableDir: { path: string | null; error: string | null } | null;
   /** a debugpy listener that already serves this process (adapter's port), else null */
   debugpyPort: number | null;
+  /** how code would get in (null: not Python, too old or unknown) */
+  injector?: Injector | null;
+  /** why the ptrace injector will not inject it on this node (architecture, the agent's Python), else null */
+  injectorRefused?: string | null;
 }
 export interface DoctorResult {
   op: 'doctor';
@@ -263,6 +274,9 @@ export type AgentErrorCode =
   | 'timeout'
   | 'injected-code-failed'
   | 'version-mismatch'
+  | 'unsupported-arch'
+  | 'unsupported-python'
+  | 'not-ready'
   | 'internal';
 
 export type AgentEvent =

@@ -36,6 +36,7 @@ export function readyJson(event: 'ready' | 'reinjected' | 'reconnected', d: Read
     })),
     remoteRoot: d.remoteRoot,
     debugpyVersion: d.injected[0]?.debugpyVersion ?? null,
+    injector: d.injected[0]?.injector ?? null,
   };
 }
 

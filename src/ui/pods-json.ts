@@ -1,4 +1,5 @@
 /** The `-o json` document of `kubectl wand pods` (documented in the README). */
+import type { Injector } from '../agent/contract';
 import type { PodProcesses } from '../session/discover';
 import type { Pod } from '../kube/types';
 import type { ClassifiedProcess } from '../select/roles';
@@ -21,6 +22,7 @@ export interface ProcessJson {
   debuggable: boolean;
   reason: string | null;
   debugpyPort: number | null;
+  injector: Injector | null;
 }
 
 export interface PodJson {
@@ -55,6 +57,7 @@ function processJson(p: ClassifiedProcess): ProcessJson {
     debuggable: p.debuggable,
     reason: p.reason,
     debugpyPort: p.debugpyPort,
+    injector: p.injector ?? null,
   };
 }
 

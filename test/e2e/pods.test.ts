@@ -17,6 +17,7 @@ interface ProcessJson {
   python: string | null;
   debuggable: boolean;
   reason: string | null;
+  injector: string | null;
   cpuPercent: number;
   rssBytes: number;
   uptimeSeconds: number;
@@ -45,6 +46,7 @@ const FLAVOURS: ScenarioId[] = [
   'sh-wrapper',
   'slim-nonroot',
   'py313',
+  'py38',
   'remote-debug-disabled/env-off',
   'remote-debug-disabled/flag-off',
   'knative',
@@ -156,12 +158,21 @@ run('kubectl wand pods', () => {
     expect(worker.debuggable).toBe(true);
   });
 
-  test('Python 3.13 is listed as not debuggable, with the reason', async () => {
+  test('Python 3.13 is listed as debuggable through the ptrace injector', async () => {
     const ps = await processesOf('py313');
     const app = ps.find((p) => p.pid === 1);
     expect(app?.python).toMatch(/^3\.13\./);
+    expect(app?.debuggable).toBe(true);
+    expect(app?.injector).toBe('ptrace');
+  });
+
+  test('Python 3.8 is listed as not debuggable, with the reason', async () => {
+    const ps = await processesOf('py38');
+    const app = ps.find((p) => p.pid === 1);
+    expect(app?.python).toMatch(/^3\.8\./);
     expect(app?.debuggable).toBe(false);
-    expect(app?.reason).toMatch(/3\.14/);
+    expect(app?.injector).toBeNull();
+    expect(app?.reason).toMatch(/needs 3\.9\+/);
   });
 
   test.each(['remote-debug-disabled/env-off', 'remote-debug-disabled/flag-off'] as const)('%s: not debuggable, with the reason', async (id) => {

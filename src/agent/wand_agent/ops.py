@@ -71,6 +71,7 @@ def op_inject(request):
         'sysPath0': message.get('sysPath0'), 'underSitePackages': bool(message.get('underSitePackages')),
         'owner': message.get('owner') if message.get('owner') in ('wand', 'app') else 'wand',
         'otherSessions': int(message.get('otherSessions') or 0),
+        'injector': target.injector,
     }
 
 
@@ -165,6 +166,10 @@ def op_exec(request):
 def op_stack(request):
     pid = require_int(request, 'pid', 1)
     target = inspect_target(pid, need_remote_exec=False)
+    if target.injector != 'remote_exec':
+        raise AgentError('unsupported-python', 'process %d runs Python %s: reading its stacks without running code '
+                         'in it needs Python 3.14 (_remote_debugging); kubectl wand exec can print them from inside '
+                         '(it runs code in the process)' % (pid, target.version))
     return {'op': 'stack', 'pid': pid, 'threads': read_stacks(target)}
 
 

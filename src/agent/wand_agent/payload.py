@@ -24,7 +24,7 @@ LISTENER_SOURCE = in_target_source('listener.py')
 # base64 JSON literal substituted for __WAND_CONFIG__: no string is ever interpolated into code.
 # Nothing may escape from it: every failure is reported to the agent or dropped.
 PAYLOAD_TEMPLATE = r'''
-# kubectl-wand: injected through sys.remote_exec; reports to the kubectl-wand agent, then returns.
+# kubectl-wand: injected through sys.remote_exec (or the ptrace injector before 3.14); reports to the kubectl-wand agent, then returns.
 
 # in_target/listener.py (inject and close only), run by _wand_listener() in a namespace of its own
 _WAND_LISTENER_SOURCE = '__WAND_LISTENER__'
@@ -101,10 +101,15 @@ def _wand_cwd():
 
 
 def _wand_import_debugpy(config):
-    import sys
+    import os, sys
     if config.get('debugpyPath') and 'debugpy' not in sys.modules:
         if config['debugpyPath'] not in sys.path:
             sys.path.insert(0, config['debugpyPath'])
+        # modules the copy's pydevd needs on older Pythons (typing_extensions on 3.9): last on the
+        # path, so the app's own copy wins
+        fallback = os.path.join(config['debugpyPath'], 'wand-fallback')
+        if os.path.isdir(fallback) and fallback not in sys.path:
+            sys.path.append(fallback)
     import debugpy
     return debugpy
 
@@ -328,7 +333,8 @@ def _wand_after_imports(config_b64, seconds=60.0):
             return
         import base64, json
         config = json.loads(base64.b64decode(config_b64).decode('utf-8'))
-        if os.path.exists(config['status']):  # else the agent has given up
+        # else the agent has given up; before 3.14 (no sys.remote_exec) the agent queues us again
+        if os.path.exists(config['status']) and hasattr(sys, 'remote_exec'):
             sys.remote_exec(os.getpid(), config['payload'])
     except BaseException:
         pass

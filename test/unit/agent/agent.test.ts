@@ -12,7 +12,8 @@ import { OWN_WRAPPER, testRoot } from './python-suite';
 describe('in-pod agent (Python unittest suite)', () => {
   it('passes', () => {
     const root = testRoot();
-    const env: NodeJS.ProcessEnv = { ...process.env };
+    // the ptrace injector's tests run from ptrace.test.ts, with their own timeout
+    const env: NodeJS.ProcessEnv = { ...process.env, WAND_PTRACE_TESTS: 'separately' };
     if (root) env.WAND_TEST_ROOT = root;
     const modules = readdirSync(__dirname)
       .filter((f) => /^test_\w+\.py$/.test(f))

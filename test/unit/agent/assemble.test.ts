@@ -53,7 +53,7 @@ describe('the assembled agent', () => {
     const program = assembleAgent();
     const head = program.slice(0, program.indexOf('\n# ---'));
     const imports = head.split('\n').filter((line) => /^import \w+$/.test(line));
-    expect(imports).toEqual(['_thread', 'base64', 'json', 'os', 're', 'select', 'signal', 'sys', 'time'].map((m) => `import ${m}`));
+    expect(imports).toEqual(['_thread', 'base64', 'json', 'os', 're', 'select', 'signal', 'struct', 'sys', 'time'].map((m) => `import ${m}`));
     expect(program).not.toMatch(/^\s*from \.|wand_agent import/m);
   });
 });

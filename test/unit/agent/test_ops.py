@@ -20,8 +20,8 @@ class OperationsTest(unittest.TestCase):
             self.assertEqual(run.last['code'], 'not-python')
             if sys.version_info < (3, 14):
                 run = run_agent({'op': 'stack', 'pid': old.pid})
-                self.assertEqual(run.last['code'], 'python-too-old')
-                self.assertIn('needs 3.14+', run.last['message'])
+                self.assertEqual(run.last['code'], 'unsupported-python')
+                self.assertIn('needs Python 3.14', run.last['message'])
         finally:
             stop(sleeper, old)
 

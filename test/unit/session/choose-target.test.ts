@@ -63,7 +63,7 @@ describe('chooseProcessesOf', () => {
 
   it.each([
     ['remote-debug-disabled', /^remove PYTHON_DISABLE_REMOTE_DEBUG \/ -X disable-remote-debug .* \(details: kubectl wand doctor pod\/web-1 -n shop\)$/],
-    ['python-too-old', /^sys\.remote_exec needs Python 3\.14\+ in the target/],
+    ['python-too-old', /^kubectl-wand needs Python 3\.9\+ in the target/],
     ['permission-denied', /^run the app as the same user as kubectl exec/],
   ] as const)('a process not debuggable for %s gets that remedy, from the agent\'s reasonCode', async (reasonCode, remedy) => {
     const blocked = proc(1, 0, ['python3', 'app.py'], { debuggable: false, reason: 'whatever the agent says', reasonCode } as Partial<ProcessRecord>);
