@@ -4,12 +4,13 @@
  * only when it can ask and several are equally good. Always says what was chosen and why.
  */
 import type { ListResult } from '../agent/contract';
-import { WandError } from '../errors';
+import { UsageError, WandError } from '../errors';
 import { KubeError } from '../kube/errors';
 import { processChoiceRemedy, TARGET } from '../remedies';
 import type { Kubectl } from '../kube/kubectl';
 import type { Pod } from '../kube/types';
 import { chooseProcesses, choosePod, describeChoice, sortCandidates } from '../select/choose';
+import { matchPodName } from '../select/pod-prefix';
 import { toPodSummary } from '../select/pod-status';
 import { reasonCodeOf, type ClassifiedProcess } from '../select/roles';
 import type { Chooser } from './chooser';
@@ -42,11 +43,24 @@ export interface ChosenProcesses {
 
 export class ChoiceError extends WandError {}
 
+export class AmbiguousPodPrefix extends UsageError {
+  constructor(typed: string, candidates: readonly string[]) {
+    super(`--pod ${typed} matches ${candidates.length} pods: ${candidates.join(', ')}`, TARGET.ambiguousPodPrefix(candidates));
+  }
+}
+
+/** The full name of the pod --pod names, by its whole name or a unique start of it. */
+function podNamed(pods: readonly Pod[], typed: string): string {
+  const match = matchPodName(pods.map((p) => p.metadata.name), typed);
+  if (match.kind === 'ambiguous') throw new AmbiguousPodPrefix(typed, match.candidates);
+  return match.kind === 'none' ? typed : match.name;
+}
+
 /** `pod`: the pod the user named (--pod), else the recommended one or the chooser's pick. */
 export async function choosePodOf(context: TargetContext, named: { pod?: string }, chooser: Chooser): Promise<ChosenPod> {
   const pods = await resolvePods(context.kubectl, context.namespace, context.target);
   const summaries = pods.map(toPodSummary);
-  let choice = choosePod(summaries, { name: named.pod });
+  let choice = choosePod(summaries, { name: named.pod === undefined ? undefined : podNamed(pods, named.pod) });
   if ('error' in choice) {
     throw new ChoiceError(choice.message, named.pod ? TARGET.namedPodUnusable : TARGET.noUsablePod(context.namespace), 'failure', choice.error);
   }
