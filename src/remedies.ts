@@ -67,6 +67,7 @@ export const TARGET = {
   noPods: (namespace: string, selector: string) => `check with: kubectl get pods -n ${namespace} -l '${selector}'`,
   podNotInTarget: (pods: readonly string[]) => (pods.length ? `choose one of: ${pods.join(', ')}` : 'check with: kubectl get pods'),
   namedPodUnusable: 'choose one of the pods of the target with --pod NAME',
+  ambiguousPodPrefix: (candidates: readonly string[]) => `type more of the name: --pod takes a unique start of one of: ${candidates.join(', ')}`,
   noUsablePod: (namespace: string) => `check the pods with: kubectl get pods -n ${namespace}`,
   noPython: 'choose the container that runs your Python app with -c NAME',
   chooseContainer: 'choose the container with -c NAME',
