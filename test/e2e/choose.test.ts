@@ -106,7 +106,8 @@ run('choosing pods', () => {
     try {
       await pty.waitFor(/Which pod\?/);
       await pty.send([pods[2]!], { literal: true });
-      const filtered = await pty.waitFor(new RegExp(`${pods[2]}\\s+ready`));
+      // the screen first shows the typed text over the whole list: wait for the list to narrow
+      const filtered = await pty.waitFor(new RegExp(`^(?![\\s\\S]*${pods[0]}\\s+ready)[\\s\\S]*${pods[2]}\\s+ready`));
       expect(filtered).not.toMatch(new RegExp(`${pods[0]}\\s+ready`));
       await pty.send(['Escape']);
       expect(await pty.exited()).toBe(130);

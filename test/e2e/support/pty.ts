@@ -44,12 +44,12 @@ export async function startInPty(command: string[], env: NodeJS.ProcessEnv): Pro
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wand-pty-'));
   const socket = `wand-e2e-${process.pid}-${path.basename(dir)}`;
   const exitFile = path.join(dir, 'exit');
-  const exports = Object.entries(env)
+  const assignments = Object.entries(env)
     .filter(([name, value]) => value !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-    .map(([name, value]) => `export ${name}=${quote(value!)}`);
+    .map(([name, value]) => `${name}=${quote(value!)}`);
+  // env -i: the tmux server passes on its own environment (CI=true in CI, which turns prompts off)
   const script = [
-    ...exports,
-    `${command.map(quote).join(' ')}`,
+    `env -i ${assignments.join(' ')} ${command.map(quote).join(' ')}`,
     'code=$?',
     `echo $code > ${quote(exitFile)}`,
     'echo "[exit $code]"',
