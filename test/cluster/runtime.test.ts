@@ -399,17 +399,21 @@ describeIfRoot('namespace pod runtime cleanup', () => {
     const specs = Array.from({ length: 10 }, (_, i) =>
       pod([container({ argv: ['python3', '-m', 'http.server', '8000'] }), container({ name: 'side', argv: ['sleep', 'infinity'] })], { shareProcessNamespace: i % 2 === 1 }),
     );
-    // how long this takes is the bench's business (a time bound fails on a loaded machine)
-    await Promise.all(specs.map((s) => rt.startPod(s, statuses.listener)));
-
-    const netns = [...new Set(statuses.updates.filter((u) => u.hostPid).map((u) => fs.readlinkSync(`/proc/${u.hostPid}/ns/net`)))];
-    expect(netns).toHaveLength(10);
-    for (const s of specs) await httpGetWhenUp(rt, s.uid, 8000);
-    // an exec still running when its pod goes away
-    const lingering = execIn(rt, specs[0].uid, ['sleep', '1000']);
-    await rt.stopPod(specs[0].uid, 0);
-    expect((await lingering).outcome).toEqual({ exitCode: 137 });
-    await rt.shutdown();
+    let netns: string[] = [];
+    try {
+      // how long this takes is the bench's business (a time bound fails on a loaded machine)
+      await Promise.all(specs.map((s) => rt.startPod(s, statuses.listener)));
+      netns = [...new Set(statuses.updates.filter((u) => u.hostPid).map((u) => fs.readlinkSync(`/proc/${u.hostPid}/ns/net`)))];
+      expect(netns).toHaveLength(10);
+      for (const s of specs) await httpGetWhenUp(rt, s.uid, 8000);
+      // an exec still running when its pod goes away
+      const lingering = execIn(rt, specs[0].uid, ['sleep', '1000']);
+      await rt.stopPod(specs[0].uid, 0);
+      expect((await lingering).outcome).toEqual({ exitCode: 137 });
+    } finally {
+      // a failed expectation must not leave ten pods behind (jest would never exit)
+      await rt.shutdown();
+    }
 
     expect(tracesOf(stateDir, netns)).toEqual([]);
     expect(fs.readdirSync(stateDir)).toEqual([]);
