@@ -359,7 +359,8 @@ class ListenerTest(unittest.TestCase):
         target = self.target()
         port = free_port()
         target.inject(listen_call(port, 's1'))
-        gone = self.c.python('print("ready", flush=True)', name='gone', ready='ready')
+        # it lives a moment so that its start is seen, then it is gone for good
+        gone = self.c.python('import time; print("ready", flush=True); time.sleep(0.5)', name='gone', ready='ready')
         gone.popen.wait()
         target.inject('result = join("s2", %d, None)' % gone.pid)
         self.assert_closed(target, target.inject('result = leave("s1")'), port)
