@@ -2,8 +2,9 @@
  * `kubectl wand debug` end to end: the real plugin injects debugpy into live apps on the test
  * cluster, forwards the port, and a real DAP client stops on a breakpoint through it.
  */
-import { existsSync, promises as fs, readdirSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { localDebugpyDir } from './support/local-debugpy';
 import { attachAndHitBreakpoint } from './support/dap';
 import { SCENARIOS, type Scenario, type ScenarioId } from './support/apps';
 import { httpGetInPod } from './support/http-in-pod';
@@ -23,16 +24,6 @@ const ATTACH: ScenarioId[] = [
   'blocked-main',
   'multi-replica',
 ];
-
-/** A debugpy to copy into the slim image: the full image's own (Debian vendors pydevd inside it). */
-function localDebugpyDir(): string {
-  const cache = process.env.WAND_IMAGE_CACHE ?? '/var/cache/kubectl-wand/images';
-  for (const key of readdirSync(cache)) {
-    const dir = path.join(cache, key, 'wand-test_python_3.14', 'usr/lib/python3/dist-packages');
-    if (existsSync(path.join(dir, 'debugpy', '__init__.py'))) return dir;
-  }
-  throw new Error('no debugpy in the cached test images');
-}
 
 interface ReadyEvent {
   event: string;

@@ -4,8 +4,9 @@
  * its own debugpy), Flask on Debian 12's 3.11, and standard-library servers on the pyenv 3.12, 3.10
  * and 3.9 (debugpy copied in); exec prints its output; a reload re-injects the 3.13 worker.
  */
-import { existsSync, promises as fs, readdirSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { localDebugpyDir } from './support/local-debugpy';
 import { attachAndHitBreakpoint } from './support/dap';
 import { SCENARIOS, type Scenario, type ScenarioId } from './support/apps';
 import { httpGetInPod } from './support/http-in-pod';
@@ -16,16 +17,6 @@ jest.setTimeout(240_000);
 
 const ATTACH: ScenarioId[] = ['py313', 'py-old/py311', 'py-old/py312', 'py-old/py310', 'py-old/py39'];
 const RELOAD: ScenarioId = 'py313/reload';
-
-/** A debugpy to copy into images without one: the 3.14 test image's (Debian's 1.8.20, pydevd inside). */
-function localDebugpyDir(): string {
-  const cache = process.env.WAND_IMAGE_CACHE ?? '/var/cache/kubectl-wand/images';
-  for (const key of readdirSync(cache)) {
-    const dir = path.join(cache, key, 'wand-test_python_3.14', 'usr/lib/python3/dist-packages');
-    if (existsSync(path.join(dir, 'debugpy', '__init__.py'))) return dir;
-  }
-  throw new Error('no debugpy in the cached test images');
-}
 
 interface ReadyEvent {
   event: string;
