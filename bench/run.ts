@@ -4,12 +4,16 @@
  * sample; each figure is the median of BENCH_RUNS runs, default 9).
  *
  * Measured side by side in one run:
- *  - time to ready of `kubectl wand debug -o json` (spawn → `ready`) for a fresh worker and for a
- *    worker already listening (`reused: true`), each against the kubectl floor measured right
- *    before it: get svc, get pods -l, exec python3 -c pass, port-forward until "Forwarding from";
+ *  - time to ready of `kubectl wand debug -o json` (spawn → `ready`) for a fresh worker (first
+ *    attach) and for a re-attach to the same worker (the first session closed its listener when it
+ *    ended, issue 15: a fresh listen in a process that already imported debugpy), each against the
+ *    kubectl floor measured right before it: get svc, get pods -l, exec python3 -c pass,
+ *    port-forward until "Forwarding from";
  *  - re-injection after a uvicorn --reload: from the file write (upper bound) and from the new
  *    worker's own start time (/proc/PID/stat starttime) to the `reinjected` event;
  *  - `pods --with-pids` over 1, 5, 10 and 20 pods: wall time and number of kubectl calls;
+ *  - time to ready on a fresh uvicorn --reload worker on Python 3.13 (the ptrace injector) next to
+ *    the same on 3.14 (sys.remote_exec), alternating in one run;
  *  - start-up of dist/bin/kubectl-wand --version next to kubectl version --client;
  *  - peak RSS (VmHWM) of the plugin's node process in a session; the worker's RSS before and
  *    after injection (rssBytes from `pods --with-pids -o json`).
@@ -20,7 +24,7 @@
  * e2e fixture's counting wrapper is a node process, ~50 ms per call, so it is used only to
  * cross-check call counts). The floor runs the same real kubectl.
  *
- * Needs root (the test cluster). Env: BENCH_RUNS (9), BENCH_STARTUP_RUNS (30), BENCH_OUT
+ * Needs root (the test cluster). Env: BENCH_RUNS (9), BENCH_STARTUP_RUNS (30), BENCH_POD_COUNTS (1,5,10,20), BENCH_OUT
  * (bench/results.json), BENCH_PLUGIN (`node`: run the npm build instead of the single executable).
  */
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -28,24 +32,27 @@ import { existsSync, promises as fs, readFileSync, readdirSync, statSync } from 
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { SCENARIOS } from '../test/e2e/support/apps';
+import { SCENARIOS, type Scenario } from '../test/e2e/support/apps';
 import { startWandEnv, type WandChild, type WandEnv } from '../test/e2e/support/wand-env';
 
 const ROOT = path.resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const STARTUP_RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 30);
 const OUT = path.resolve(process.env.BENCH_OUT ?? path.join(ROOT, 'bench/results.json'));
-const POD_COUNTS = [1, 5, 10, 20];
+/** BENCH_POD_COUNTS=1 for a quick run on a loaded machine (the 20-pod rows then read n/a) */
+const POD_COUNTS = (process.env.BENCH_POD_COUNTS ?? '1,5,10,20').split(',').map(Number).filter((n) => n > 0);
 const APP = SCENARIOS['fastapi-uvicorn-reload'];
 const NS = APP.namespace;
 const MANY = SCENARIOS['many-pods'];
+/** the same kind of app (uvicorn --reload) on Python 3.13: injected by the ptrace injector */
+const PY313 = SCENARIOS['py313/reload'];
 const EXE = path.join(ROOT, 'dist/bin/kubectl-wand');
 const BUILT_CLI = path.join(ROOT, 'build/src/cli/main.js');
 /** what `kubectl wand` runs: the single executable krew installs (default), or npm's node build */
 const PLUGIN = process.env.BENCH_PLUGIN === 'node' ? BUILT_CLI : EXE;
 const PLUGIN_LABEL = PLUGIN === EXE ? 'the single executable (krew)' : 'the node build (npm)';
 /** the floor of `pods --with-pids`: this many bare execs at once */
-const EXEC_FLOOR_COUNTS = [1, 20];
+const EXEC_FLOOR_COUNTS = [1, 20].filter((n) => POD_COUNTS.includes(n));
 
 // ---------------------------------------------------------------- small helpers
 
@@ -232,8 +239,8 @@ async function measureFloor(b: Bench, pod: string): Promise<Floor> {
 
 // ---------------------------------------------------------------- in-pod probes (no kubectl)
 
-async function podPython(b: Bench, pod: string, code: string): Promise<string> {
-  const found = b.env.cluster.pods(NS).find((p) => p.metadata.name === pod);
+async function podPython(b: Bench, pod: string, code: string, s: Scenario = APP): Promise<string> {
+  const found = b.env.cluster.pods(s.namespace).find((p) => p.metadata.name === pod);
   if (!found) throw new Error(`pod ${pod} not found`);
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -242,7 +249,7 @@ async function podPython(b: Bench, pod: string, code: string): Promise<string> {
   stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const r = await b.env.cluster.runtime.exec(
-    { podUid: found.metadata.uid, container: APP.container, command: ['python3', '-c', code], tty: false },
+    { podUid: found.metadata.uid, container: s.container, command: ['python3', '-c', code], tty: false },
     { stdin: null, stdout, stderr },
     new AbortController().signal,
   );
@@ -275,13 +282,13 @@ interface Worker {
   /** epoch ms, ±1 tick */
   startedAt: number;
 }
-async function workers(b: Bench, pod: string, boot: number): Promise<Worker[]> {
-  const r = JSON.parse(await podPython(b, pod, WORKERS_PY)) as { hz: number; workers: Array<{ pid: number; ppid: number; starttime: number }> };
+async function workers(b: Bench, pod: string, boot: number, s: Scenario = APP): Promise<Worker[]> {
+  const r = JSON.parse(await podPython(b, pod, WORKERS_PY, s)) as { hz: number; workers: Array<{ pid: number; ppid: number; starttime: number }> };
   return r.workers.map((w) => ({ pid: w.pid, ppid: w.ppid, startedAt: boot + (w.starttime * 1000) / r.hz }));
 }
 
-async function dialable(b: Bench, pod: string): Promise<boolean> {
-  const found = b.env.cluster.pods(NS).find((p) => p.metadata.name === pod);
+async function dialable(b: Bench, pod: string, s: Scenario = APP): Promise<boolean> {
+  const found = b.env.cluster.pods(s.namespace).find((p) => p.metadata.name === pod);
   if (!found) return false;
   try {
     const s = await b.env.cluster.runtime.dialPort(found.metadata.uid, 8000);
@@ -293,21 +300,21 @@ async function dialable(b: Bench, pod: string): Promise<boolean> {
 }
 
 let touches = 0;
-async function touchApp(b: Bench, pod: string): Promise<number> {
-  const file = path.join(b.env.cluster.volumeDir(NS, pod, 'src'), path.basename(APP.appFile));
+async function touchApp(b: Bench, pod: string, s: Scenario = APP): Promise<number> {
+  const file = path.join(b.env.cluster.volumeDir(s.namespace, pod, 'src'), path.basename(s.appFile));
   const t = now();
   await fs.appendFile(file, `\n# touched by the bench (${++touches})\n`);
   return t;
 }
 
 /** Rewrites the app and waits until a new worker (not `old`) serves: a never-injected process. */
-async function freshWorker(b: Bench, pod: string, old: number, boot: number): Promise<Worker> {
-  const before = new Set([old, ...(await workers(b, pod, boot)).map((w) => w.pid)]);
-  await touchApp(b, pod);
+async function freshWorker(b: Bench, pod: string, old: number, boot: number, s: Scenario = APP): Promise<Worker> {
+  const before = new Set([old, ...(await workers(b, pod, boot, s)).map((w) => w.pid)]);
+  await touchApp(b, pod, s);
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ws = (await workers(b, pod, boot)).filter((w) => w.ppid === 1 && !before.has(w.pid));
-    if (ws.length === 1 && (await dialable(b, pod))) {
+    const ws = (await workers(b, pod, boot, s)).filter((w) => w.ppid === 1 && !before.has(w.pid));
+    if (ws.length === 1 && (await dialable(b, pod, s))) {
       await sleep(500); // let its start-up settle
       return ws[0];
     }
@@ -317,6 +324,27 @@ async function freshWorker(b: Bench, pod: string, old: number, boot: number): Pr
 }
 
 // ---------------------------------------------------------------- kubectl wand runs
+
+interface VersionSample {
+  python: '3.13' | '3.14';
+  injector: unknown;
+  readyMs: number;
+}
+
+/** Time to ready on a never-injected uvicorn --reload worker of `s` (a fresh one each time). */
+async function readyOnFreshWorker(b: Bench, s: Scenario, pod: string, prev: { pid: number }, boot: number): Promise<VersionSample> {
+  const worker = await freshWorker(b, pod, prev.pid, boot, s);
+  prev.pid = worker.pid;
+  const r = startDebug(b, s);
+  try {
+    const ready = await r.waitFor('ready', 120_000);
+    await stopDebug(r);
+    return { python: s === PY313 ? '3.13' : '3.14', injector: ready.event.injector, readyMs: ready.at };
+  } catch (error) {
+    if (r.child.child.exitCode === null && r.child.child.pid) process.kill(-r.child.child.pid, 'SIGKILL');
+    throw error;
+  }
+}
 
 interface ProcessJson {
   pid: number;
@@ -351,10 +379,10 @@ interface Running {
   waitFor(kind: string, timeoutMs?: number): Promise<{ at: number; event: Record<string, unknown> }>;
 }
 
-function startDebug(b: Bench): Running {
+function startDebug(b: Bench, s: Scenario = APP): Running {
   const tsLog = path.join(b.dir, `calls-${++b.logs}.log`);
   const t0 = now();
-  const child = b.env.spawnWand(['debug', `svc/${APP.service}`, '-n', NS, '-o', 'json', '--local-port', '0'], { env: wandOverrides(b, tsLog) });
+  const child = b.env.spawnWand(['debug', `svc/${s.service}`, '-n', s.namespace, '-o', 'json', '--local-port', '0'], { env: wandOverrides(b, tsLog) });
   const events: Running['events'] = [];
   let partial = '';
   const waiters: Array<() => void> = [];
@@ -503,6 +531,8 @@ interface IterationSample {
   reused: DebugSample;
   /** the fresh attach chose the uvicorn worker (not another process) */
   freshTargetIsWorker: boolean;
+  /** the second attach (after the first closed its listener) found the same process */
+  reattachSamePid: boolean;
   reinject: ReinjectSample;
   workerRssBefore: number;
   workerRssAfter: number;
@@ -521,7 +551,8 @@ async function debugIteration(b: Bench, pod: string, boot: number, prevWorker: n
   });
   await sleep(300);
   let reinject: ReinjectSample | undefined;
-  const reused = await attachOnce(b, pod, true, async (r) => {
+  // the re-attach: the fresh session closed its listener at its end, so this one listens again
+  const reused = await attachOnce(b, pod, false, async (r) => {
     await sleep(300);
     const seen = r.events.length;
     const tWrite = await touchApp(b, pod);
@@ -548,7 +579,7 @@ async function debugIteration(b: Bench, pod: string, boot: number, prevWorker: n
       after,
     };
   });
-  return { fresh, reused, freshTargetIsWorker: fresh.targets[0]?.pid === worker.pid, reinject: reinject as ReinjectSample, workerRssBefore: before.rssBytes, workerRssAfter: after.rssBytes, workerPid: worker.pid };
+  return { fresh, reused, freshTargetIsWorker: fresh.targets[0]?.pid === worker.pid, reattachSamePid: reused.targets[0]?.pid === fresh.targets[0]?.pid, reinject: reinject as ReinjectSample, workerRssBefore: before.rssBytes, workerRssAfter: after.rssBytes, workerPid: worker.pid };
 }
 
 // ---------------------------------------------------------------- pods --with-pids at scale
@@ -663,7 +694,7 @@ async function main(): Promise<void> {
   const up = startup(realKubectl);
 
   log('starting the test cluster');
-  const env = await startWandEnv([APP.manifest]);
+  const env = await startWandEnv([APP.manifest, PY313.manifest]);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wand-bench-'));
   const stopAll = async () => {
     await env.stop().catch(() => undefined);
@@ -680,8 +711,10 @@ async function main(): Promise<void> {
     const base: NodeJS.ProcessEnv = { ...env.env, PATH: `${bin}:${process.env.PATH ?? ''}`, KUBECTL_PATH: tsWrapper, REAL_KUBECTL: realKubectl };
     delete base.WAND_CALL_LOG;
     const b: Bench = { env, base, realKubectl, dir, logs: 0 };
-    await env.waitServing([NS], 8000, 60_000);
+    await env.waitServing([NS, PY313.namespace], 8000, 60_000);
     const pod = env.podName(NS);
+    const pod313 = env.cluster.pods(PY313.namespace).find((p) => p.metadata.labels?.app === PY313.podLabels.app)?.metadata.name;
+    if (!pod313) throw new Error(`no pod of ${PY313.workload}`);
     const boot = bootEpochMs();
 
     log('warm-up: the kubectl floor and one attach (not counted)');
@@ -695,11 +728,22 @@ async function main(): Promise<void> {
       iterations.push(it);
       prev = it.reinject.workerPid ?? it.workerPid;
       log(
-        `  fresh ${ms(it.fresh.readyMs)} (floor ${ms(it.fresh.floor.total)}), reused ${ms(it.reused.readyMs)} (floor ${ms(it.reused.floor.total)}), ` +
+        `  fresh ${ms(it.fresh.readyMs)} (floor ${ms(it.fresh.floor.total)}), re-attach ${ms(it.reused.readyMs)} (floor ${ms(it.reused.floor.total)}), ` +
           (it.reinject.ok
             ? `reinjected ${ms(it.reinject.fromWorkerStartMs ?? NaN)} after the worker started (${ms(it.reinject.fromWriteMs ?? NaN)} after the write)`
             : `NOT re-injected within ${REINJECT_TIMEOUT_MS / 1000} s (event pid ${it.reinject.newPid}, worker ${it.reinject.workerPid}): ${it.reinject.after.map((a) => a.event).slice(0, 6).join(', ')}`),
       );
+    }
+
+    log(`3.13 (ptrace) vs 3.14 (sys.remote_exec): time to ready on a fresh uvicorn --reload worker, ${RUNS} runs each, alternating`);
+    const versionSamples: VersionSample[] = [];
+    const prevWorker = { [NS]: { pid: prev }, [PY313.namespace]: { pid: -1 } };
+    for (let i = 0; i < RUNS + 1; i++) {
+      for (const [s, p] of [[PY313, pod313], [APP, pod]] as const) {
+        const sample = await readyOnFreshWorker(b, s, p, prevWorker[s.namespace]!, boot);
+        if (i > 0) versionSamples.push(sample); // the first of each is a warm-up
+        log(`  ${sample.python} (${String(sample.injector)}): ready ${ms(sample.readyMs)}`);
+      }
     }
 
     log(`pods --with-pids over ${POD_COUNTS.join(', ')} pods: starting ${POD_COUNTS.reduce((s, n) => s + n, 0)} pods`);
@@ -737,7 +781,9 @@ async function main(): Promise<void> {
       reinjectWithin2s: iterations.filter((i) => i.reinject.ok && (i.reinject.fromWorkerStartMs as number) <= 2000).length,
       reload: median(iterations.map((i) => i.reinject.reloadMs ?? NaN)),
       freshNotReused: fresh.filter((s) => s.targets.length === 1 && !s.targets[0].reused).length,
-      reusedReused: reused.filter((s) => s.targets.length === 1 && s.targets[0].reused).length,
+      reattachFresh: iterations.filter((i) => i.reattachSamePid && i.reused.targets.length === 1 && !i.reused.targets[0].reused).length,
+      // per run (same worker, same minute): re-attach / first attach
+      reattachOverFresh: median(iterations.map((i) => i.reused.readyMs / i.fresh.readyMs)),
       freshOnWorker: iterations.filter((i) => i.freshTargetIsWorker).length,
       pods: Object.fromEntries(POD_COUNTS.map((n) => [n, { ms: pods(n), calls: podCalls(n), countedCalls: counted.get(n)?.calls ?? null }])),
       pods20over1: pods(20) / pods(1),
@@ -753,6 +799,8 @@ async function main(): Promise<void> {
       workerRssBeforeKb: median(iterations.map((i) => i.workerRssBefore / 1024)),
       workerRssAfterKb: median(iterations.map((i) => i.workerRssAfter / 1024)),
       workerRssDeltaKb: median(iterations.map((i) => (i.workerRssAfter - i.workerRssBefore) / 1024)),
+      ready313: median(versionSamples.filter((v) => v.python === '3.13').map((v) => v.readyMs)),
+      ready314: median(versionSamples.filter((v) => v.python === '3.14').map((v) => v.readyMs)),
     };
 
     // the fresh attach's timeline: when each kubectl call started, and the events
@@ -782,9 +830,17 @@ async function main(): Promise<void> {
     const rows: string[][] = [
       ['kubectl floor before a fresh attach (get svc, get pods, exec, port-forward)', ms(fig.floorFresh), `${R}`, '', ''],
       ['`debug` time to ready, fresh process', ms(fig.readyFresh), `${R}`, '≤ 2× floor', `${x(fig.ratioFresh)} ${verdict(fig.ratioFresh <= 2)}${fig.freshNotReused < R || fig.freshOnWorker < R ? ` (only ${Math.min(fig.freshNotReused, fig.freshOnWorker)}/${R} injected the worker afresh)` : ''}`],
-      ['kubectl floor before a second attach', ms(fig.floorReused), `${R}`, '', ''],
-      ['`debug` time to ready, already listening (`reused: true`)', ms(fig.readyReused), `${R}`, '', `${x(fig.ratioReused)} floor${fig.reusedReused < R ? ` (only ${fig.reusedReused}/${R} reused)` : ''}`],
+      ['kubectl floor before a re-attach', ms(fig.floorReused), `${R}`, '', ''],
+      [
+        '`debug` time to ready, re-attach of the same worker (listener closed by the previous session)',
+        ms(fig.readyReused),
+        `${R}`,
+        '≤ 1.3× first attach',
+        `${x(fig.reattachOverFresh)} the first attach ${verdict(fig.reattachOverFresh <= 1.3)}, ${x(fig.ratioReused)} floor${fig.reattachFresh < R ? ` (only ${fig.reattachFresh}/${R} listened afresh in the same process)` : ''}`,
+      ],
       ['re-injection after a reload, from the new worker\'s start', ms(fig.reinjectFromStart), `${R}`, '≤ 2 s', `${verdict(fig.reinjectFromStart <= 2000)}; ${fig.reinjectWithin2s}/${R} within 2 s, ${R - fig.reinjectOk}/${R} never (in ${REINJECT_TIMEOUT_MS / 1000} s)`],
+      ['`debug` time to ready, fresh uvicorn --reload worker, Python 3.13 (ptrace injector)', ms(fig.ready313), `${R}`, '', `${x(fig.ready313 / fig.ready314)} the 3.14 row below (same run, alternating)`],
+      ['`debug` time to ready, fresh uvicorn --reload worker, Python 3.14 (`sys.remote_exec`)', ms(fig.ready314), `${R}`, '', ''],
       ['re-injection after a reload, from the file write (upper bound)', ms(fig.reinjectFromWrite), `${R}`, '', `uvicorn took ${ms(fig.reload)} to start the worker`],
       ...EXEC_FLOOR_COUNTS.map((n) => [
         `kubectl floor of \`pods\`: ${n} bare \`kubectl exec … python3 -c pass\` at once`,
@@ -840,6 +896,7 @@ async function main(): Promise<void> {
         startup: up,
         warmup: warm,
         debug: iterations,
+        pythonVersions: versionSamples,
         podsCounted: [...counted.values()],
         pods: [...podsSamples.values()].flat(),
         execFloor: Object.fromEntries(execFloors),

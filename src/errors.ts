@@ -7,7 +7,8 @@
 
 import { USAGE } from './remedies';
 
-export type ExitClass = 'usage' | 'failure';
+/** usage: exit 2; failure: exit 1; cancelled: the user left a prompt (Esc, Ctrl-C): exit 130, as after SIGINT */
+export type ExitClass = 'usage' | 'failure' | 'cancelled';
 
 export class WandError extends Error {
   constructor(
@@ -29,7 +30,15 @@ export class UsageError extends WandError {
   }
 }
 
-/** The process exit code for an error: 2 for usage mistakes, 1 for everything else. */
-export function exitCodeOf(error: unknown): 1 | 2 {
-  return error instanceof WandError && error.exitClass === 'usage' ? 2 : 1;
+/** The user cancelled a prompt: nothing was started, nothing is left to clean up. */
+export class Cancelled extends WandError {
+  constructor() {
+    super('cancelled', undefined, 'cancelled');
+  }
+}
+
+/** The process exit code for an error: 2 for usage mistakes, 130 when cancelled, 1 for everything else. */
+export function exitCodeOf(error: unknown): 1 | 2 | 130 {
+  if (!(error instanceof WandError)) return 1;
+  return error.exitClass === 'usage' ? 2 : error.exitClass === 'cancelled' ? 130 : 1;
 }

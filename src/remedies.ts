@@ -67,6 +67,7 @@ export const TARGET = {
   noPods: (namespace: string, selector: string) => `check with: kubectl get pods -n ${namespace} -l '${selector}'`,
   podNotInTarget: (pods: readonly string[]) => (pods.length ? `choose one of: ${pods.join(', ')}` : 'check with: kubectl get pods'),
   namedPodUnusable: 'choose one of the pods of the target with --pod NAME',
+  ambiguousPodPrefix: (candidates: readonly string[]) => `type more of the name: --pod takes a unique start of one of: ${candidates.join(', ')}`,
   noUsablePod: (namespace: string) => `check the pods with: kubectl get pods -n ${namespace}`,
   noPython: 'choose the container that runs your Python app with -c NAME',
   chooseContainer: 'choose the container with -c NAME',
@@ -124,7 +125,7 @@ export const AGENT = {
 const DEBUG: Record<AgentErrorCode, string> = {
   'no-such-process': 'the process is gone (a reload?): run the command again',
   'not-python': 'choose a Python process (see: kubectl wand pods TARGET --with-pids)',
-  'python-too-old': 'sys.remote_exec needs Python 3.14+ in the target: upgrade the image, or attach debugpy at start-up instead',
+  'python-too-old': 'kubectl-wand needs Python 3.9+ in the target (3.9–3.13 on x86_64 nodes): upgrade the image, or attach debugpy at start-up instead',
   'remote-debug-disabled': 'remove PYTHON_DISABLE_REMOTE_DEBUG / -X disable-remote-debug from the workload and restart it',
   'permission-denied':
     'run the app as the same user as kubectl exec, or give the container CAP_SYS_PTRACE (securityContext.capabilities.add: [SYS_PTRACE]), or attach from an ephemeral container: kubectl debug -it POD --profile=general --target=CONTAINER',
@@ -133,6 +134,9 @@ const DEBUG: Record<AgentErrorCode, string> = {
   timeout: 'the main thread runs the debugger only when it next runs Python code: send the app a request, or raise --timeout',
   'injected-code-failed': 'see the message above; the target kept running',
   'version-mismatch': 'the injector must be the same Python version as the target; report this as a bug',
+  'unsupported-arch': 'Python 3.9–3.13 can be injected on x86_64 nodes only: run the pod on one, or run the app on Python 3.14+',
+  'unsupported-python': 'this interpreter cannot be injected this way (see the message): run the app on CPython 3.14+',
+  'not-ready': 'the process is starting, stopping or stopped: run the command again in a moment',
   internal: BUG,
 };
 
@@ -141,6 +145,8 @@ const NOT_DEBUGGABLE: Partial<Record<AgentErrorCode, string>> = {
   'python-too-old': DEBUG['python-too-old'],
   'remote-debug-disabled': DEBUG['remote-debug-disabled'],
   'permission-denied': DEBUG['permission-denied'],
+  'unsupported-arch': DEBUG['unsupported-arch'],
+  'unsupported-python': DEBUG['unsupported-python'],
 };
 
 /**
@@ -155,7 +161,7 @@ export function agentRemedy(code: AgentErrorCode, message: string, at?: ProcessA
     case 'not-python':
       return `list the processes with: kubectl wand pods ${pod} --with-pids`;
     case 'python-too-old':
-      return `run the app on Python 3.14+; every check: kubectl wand doctor ${pod}`;
+      return `run the app on Python 3.9+; every check: kubectl wand doctor ${pod}`;
     case 'remote-debug-disabled':
       return remoteDebugRemedy(message);
     case 'permission-denied':

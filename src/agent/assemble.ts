@@ -5,6 +5,11 @@
  * module's top-level standard-library imports (once, sorted), then each module's body in dependency
  * order (ties by name) with its `from .x import …` lines dropped. The same sources give the same
  * bytes: no timestamps, no file-system order.
+ *
+ * Code that runs inside the target (src/agent/wand_agent/in_target/*.py, e.g. the listener's close)
+ * is not part of the agent: the payload ships it as text. A module line
+ * `NAME = in_target_source('file.py')` (which reads the file when the package runs from source, in
+ * the unit tests) becomes `NAME = r'''<the file's text>'''` in the program.
  */
 import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
@@ -85,9 +90,26 @@ export function dependencyOrder(modules: readonly AgentModule[]): AgentModule[] 
   return order;
 }
 
-/** The program from the package's source texts: `__init__` (docstring) and one text per module. */
-export function assembleSources(init: string, sources: ReadonlyMap<string, string>): string {
+const IN_TARGET_SOURCE = /^(\w+) = in_target_source\('([\w.]+)'\)$/gm;
+
+/** A module body with each `NAME = in_target_source('file.py')` replaced by the file's text. */
+export function inlineTargetSources(name: string, body: string, inTarget: ReadonlyMap<string, string>): string {
+  return body.replace(IN_TARGET_SOURCE, (_, variable: string, file: string) => {
+    const text = inTarget.get(file);
+    if (text === undefined) throw new Error(`src/agent/wand_agent/${name}.py: in_target/${file} does not exist`);
+    // a raw string holds any text but one containing ''' or ending in a backslash
+    if (text.includes("'''") || text.endsWith('\\')) throw new Error(`in_target/${file}: must not contain ''' nor end with a backslash`);
+    return `${variable} = r'''${text}'''`;
+  });
+}
+
+/**
+ * The program from the package's source texts: `__init__` (docstring), one text per module, and
+ * the texts of in_target/ by file name.
+ */
+export function assembleSources(init: string, sources: ReadonlyMap<string, string>, inTarget: ReadonlyMap<string, string> = new Map()): string {
   const modules = dependencyOrder([...sources].map(([name, text]) => parseModule(name, text)));
+  for (const m of modules) m.body = inlineTargetSources(m.name, m.body, inTarget);
   const imports = [...new Set(modules.flatMap((m) => m.imports))].sort();
   const sections = modules.map((m) =>
     [BANNER, ...m.title.map((line) => `# ${line}`.trimEnd()), `# (wand_agent/${m.name}.py)`, BANNER, '', '', m.body].join('\n'),
@@ -101,5 +123,10 @@ export function assembleAgent(packageDir: string = AGENT_PACKAGE_DIR): string {
   for (const file of readdirSync(packageDir).filter((f) => f.endsWith('.py') && f !== '__init__.py').sort()) {
     sources.set(file.slice(0, -3), readFileSync(path.join(packageDir, file), 'utf8'));
   }
-  return assembleSources(readFileSync(path.join(packageDir, '__init__.py'), 'utf8'), sources);
+  const inTargetDir = path.join(packageDir, 'in_target');
+  const inTarget = new Map<string, string>();
+  for (const file of readdirSync(inTargetDir).filter((f) => f.endsWith('.py')).sort()) {
+    inTarget.set(file, readFileSync(path.join(inTargetDir, file), 'utf8'));
+  }
+  return assembleSources(readFileSync(path.join(packageDir, '__init__.py'), 'utf8'), sources, inTarget);
 }

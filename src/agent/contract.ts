@@ -6,7 +6,7 @@
  * Transport: `kubectl exec -i POD -c C -- python3 -` with stdin = agent.py followed by one line
  * `main("<base64 of a JSON AgentRequest>")`. The agent writes one JSON object per line on stdout
  * (AgentEvent); the last line is always a `result` or `error` event. Human-readable diagnostics
- * never go to stdout. The agent must run on Python >= 3.8 (it may meet a 3.13 container) and uses
+ * never go to stdout. The agent must run on Python >= 3.8 (3.9+ to inject Python before 3.14: it runs the ptrace injector) and uses
  * only the standard library.
  */
 
@@ -54,7 +54,12 @@ export interface ProcessRecord {
   traceDeniedCode?: TraceDenialCode | null;
   /** a debugpy listener that already serves this process (adapter's port), else null */
   debugpyPort: number | null;
+  /** how code gets into it: sys.remote_exec (3.14+) or the ptrace injector (3.9–3.13, x86_64); null when not Python, too old or unknown */
+  injector?: Injector | null;
 }
+
+/** sys.remote_exec (Python 3.14+) or the agent's ptrace injector (3.9–3.13 on x86_64). */
+export type Injector = 'remote_exec' | 'ptrace';
 
 export interface Capabilities {
   /** uid the agent (i.e. kubectl exec) runs as */
@@ -107,6 +112,57 @@ export interface InjectResult {
   sysPath0: string | null;
   /** true when the main file lives under site-packages / dist-packages */
   underSitePackages: boolean;
+  /** who opened the listener: kubectl-wand (closed when the last session ends) or the app (left alone) */
+  owner: 'wand' | 'app';
+  /** other live kubectl-wand sessions attached to this process (their editors may be attached) */
+  otherSessions: number;
+  /** how debugpy got in */
+  injector: Injector;
+}
+
+/**
+ * This session leaves a process it injected. Its debugpy listener closes (adapter ended, tracing
+ * off, threads held at breakpoints resumed) unless another session still holds it, the app opened
+ * it, or keepListening. The agent does the same by itself for what it injected when its stdin ends.
+ */
+export interface CloseRequest {
+  op: 'close';
+  pid: number;
+  keepListening?: boolean;
+  /** seconds to wait for the target's main thread to run the close */
+  timeoutSeconds: number;
+}
+/**
+ * closed: nothing of ours listens in the process any more. not-listening: nothing was open.
+ * keep-listening / other-sessions / app-listener: left listening on purpose. fallback: this debugpy
+ * lacks an internal the close relies on (left as it was). adapter-killed: the main thread never ran
+ * the close; the adapter was ended (no editor can attach) but tracing stays until the next session.
+ * incomplete / error: the close ran but something is left (see `fallback` / `error`).
+ */
+export type CloseReason =
+  | 'closed'
+  | 'not-listening'
+  | 'keep-listening'
+  | 'other-sessions'
+  | 'app-listener'
+  | 'fallback'
+  | 'adapter-killed'
+  | 'incomplete'
+  | 'error';
+export interface CloseResult {
+  op: 'close';
+  pid: number;
+  closed: boolean;
+  reason: CloseReason;
+  /** the debug port in the pod, when one was open */
+  port?: number;
+  otherSessions?: number;
+  /** threads that were held at a breakpoint and now run */
+  resumedThreads?: number;
+  /** why the listener was left (another debugpy, main thread busy) */
+  fallback?: string;
+  error?: string;
+  seconds?: number;
 }
 
 /**
@@ -181,6 +237,10 @@ export interface DoctorFacts {
   writableDir: { path: string | null; error: string | null } | null;
   /** a debugpy listener that already serves this process (adapter's port), else null */
   debugpyPort: number | null;
+  /** how code would get in (null: not Python, too old or unknown) */
+  injector?: Injector | null;
+  /** why the ptrace injector will not inject it on this node (architecture, the agent's Python), else null */
+  injectorRefused?: string | null;
 }
 export interface DoctorResult {
   op: 'doctor';
@@ -209,8 +269,8 @@ export type TraceDenialCode =
 /** How remote debugging is switched off in a process (a build without it: remoteDebugBuild false). */
 export type RemoteDebugOffCode = 'x-option' | 'env';
 
-export type AgentRequest = ListRequest | InjectRequest | ExecCodeRequest | StackRequest | DoctorRequest;
-export type AgentResult = ListResult | InjectResult | ExecCodeResult | StackResult | DoctorResult;
+export type AgentRequest = ListRequest | InjectRequest | CloseRequest | ExecCodeRequest | StackRequest | DoctorRequest;
+export type AgentResult = ListResult | InjectResult | CloseResult | ExecCodeResult | StackResult | DoctorResult;
 
 /** Error codes the agent reports; the CLI maps each to one line plus a remedy. */
 export type AgentErrorCode =
@@ -224,6 +284,9 @@ export type AgentErrorCode =
   | 'timeout'
   | 'injected-code-failed'
   | 'version-mismatch'
+  | 'unsupported-arch'
+  | 'unsupported-python'
+  | 'not-ready'
   | 'internal';
 
 export type AgentEvent =

@@ -42,6 +42,7 @@ function requestOf(args: DebugArgs): DebugRequest {
     forward: args.forward,
     timeoutSeconds: args.timeout,
     waitForClient: args['wait-for-client'],
+    keepListening: args['keep-listening'],
     debugpyFrom: args['debugpy-from'],
     ephemeral: args.ephemeral,
     debugImage: args['debug-image'],
@@ -60,7 +61,7 @@ export async function runDebug(args: DebugArgs): Promise<void> {
     vscode?.onEvent(event);
   }, stopRequested);
   await vscode?.written();
-  render({ event: 'stopped' });
+  render({ event: 'stopped', closed: end.closed });
   if (end.beforeReady) exitSoon();
   if (end.error) throw end.error;
 }

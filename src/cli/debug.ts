@@ -1,6 +1,6 @@
 /**
  * `kubectl wand debug [TARGET] [-c C] [--pod P] [--pid N] [--port 5679] [--local-port N]
- *  [--timeout S] [--wait-for-client] [--no-forward] [--debugpy-from DIR] [--vscode[=PATH]] [-o json]`
+ *  [--timeout S] [--wait-for-client] [--keep-listening] [--no-forward] [--debugpy-from DIR] [--vscode[=PATH]] [-o json]`
  */
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../errors';
@@ -11,6 +11,7 @@ export interface DebugArgs extends ChooseFlags {
   'local-port'?: number;
   timeout: number;
   'wait-for-client': boolean;
+  'keep-listening': boolean;
   forward: boolean;
   'debugpy-from'?: string;
   vscode?: string;
@@ -25,6 +26,11 @@ function builder(y: Argv): Argv<DebugArgs> {
     .option('local-port', { type: 'number', describe: 'Local port of the forward (default: same as --port; 0 picks free ports)' })
     .option('timeout', { type: 'number', default: 30, describe: 'Seconds to wait for the process to run the injected code' })
     .option('wait-for-client', { type: 'boolean', default: false, describe: 'Pause the process until the editor attaches' })
+    .option('keep-listening', {
+      type: 'boolean',
+      default: false,
+      describe: 'Leave debugpy listening in the process after the session (anyone who may port-forward to the pod can then attach); default: close it',
+    })
     .option('forward', { type: 'boolean', default: true, describe: 'Forward the port(s) locally (--no-forward to skip)' })
     .option('debugpy-from', { type: 'string', describe: 'Directory containing a debugpy package to copy into images without one' })
     .option('vscode', { type: 'string', describe: 'Write the attach configuration into .vscode/launch.json (or the given file or folder)' })

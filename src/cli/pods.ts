@@ -9,7 +9,7 @@ export interface PodsArgs extends GlobalFlags, TargetFlags {
 
 function builder(y: Argv): Argv<PodsArgs> {
   return withGlobalFlags(withTargetFlags(y))
-    .option('with-pids', { type: 'boolean', default: false, describe: 'Also list the Python processes of every Running pod (one exec per pod, in parallel)' })
+    .option('with-pids', { type: 'boolean', default: false, describe: 'Also list the Python processes of every container of every Running pod (one exec per container, in parallel)' })
     .option('output', { alias: 'o', choices: ['table', 'wide', 'json'] as const, default: 'table' as OutputFormat, describe: 'Output format' })
     .example('$0 pods svc/api -n shop --with-pids', 'Pods behind a Service and their Python processes')
     .example('$0 pods -l app=api -o json --with-pids', 'The same as one JSON document') as Argv<PodsArgs>;

@@ -49,8 +49,12 @@ export interface SpawnOptions {
   stdin?: 'pipe' | 'ignore';
   /** kill the child after this long (none by default: spawned children are long-lived) */
   timeoutMs?: number;
-  /** in a process group of its own: a terminal's Ctrl-C does not reach it, the caller ends it in order */
-  detached?: boolean;
+  /**
+   * Run it in a process group of its own, so that the terminal's Ctrl-C (sent to our whole
+   * foreground group) does not end it: the debug session's agent exec must outlive the Ctrl-C to
+   * close the listeners. If we die, its stdin ends and so does it.
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface KubectlOutput {
@@ -184,7 +188,7 @@ export function createKubectl(ctx: KubeContext = {}, options: KubectlOptions = {
       ...(opts.input !== undefined ? { input: opts.input } : { stdin: opts.stdin ?? 'ignore' }),
       stripFinalNewline: false,
       windowsHide: true,
-      ...(opts.detached ? { detached: true } : {}),
+      detached: opts.ownProcessGroup ?? false,
       // execa's cleanup (signal-exit) re-raises SIGINT when it miscounts listeners, killing us
       // before a debug session can stop cleanly; every caller ends its children itself.
       cleanup: false,

@@ -144,10 +144,11 @@ export function sortCandidates(processes: readonly ClassifiedProcess[]): Classif
 export function describeChoice(
   chosen: readonly ClassifiedProcess[],
   classified: readonly ClassifiedProcess[],
-  opts: { explicit?: boolean } = {},
+  /** explicit: named with --pid; 'prompt': picked at a prompt */
+  opts: { explicit?: boolean | 'prompt' } = {},
 ): string {
   if (chosen.length === 0) return 'no process chosen';
-  if (opts.explicit) return describeExplicit(chosen[0], classified);
+  if (opts.explicit) return describeExplicit(chosen[0], classified, opts.explicit === 'prompt' ? 'chosen' : 'chosen with --pid');
   if (chosen.every((p) => p.role === 'worker')) return describeWorkers(chosen, classified);
   if (chosen.length === 1) return `PID ${chosen[0].pid} — ${shortCommand(chosen[0])} (${soleReason(chosen[0])})`;
   return `${pidList(chosen)} — ${chosen.map((p) => shortCommand(p, 30)).join('; ')}`;
@@ -164,8 +165,8 @@ function soleReason(p: ClassifiedProcess): string {
   }
 }
 
-function describeExplicit(p: ClassifiedProcess, classified: readonly ClassifiedProcess[]): string {
-  const head = `PID ${p.pid} — ${shortCommand(p)} (chosen with --pid`;
+function describeExplicit(p: ClassifiedProcess, classified: readonly ClassifiedProcess[], how: string): string {
+  const head = `PID ${p.pid} — ${shortCommand(p)} (${how}`;
   if (!isManager(p.role)) return `${head})`;
   const workers = classified.filter((w) => w.ppid === p.pid && w.role === 'worker');
   if (workers.length === 0) return `${head}; it is the ${p.role})`;

@@ -196,15 +196,16 @@ function pythonCheck(f: DoctorFacts): Check {
       ? skip('python', 'Python version unknown: its executable cannot be read (see tracing)')
       : warn('python', 'could not ask its interpreter for its Python version', 'check that the process still runs: kubectl wand pods POD --with-pids');
   }
-  if (!versionAtLeast(f.python, 3, 14)) {
-    return fail('python', `Python ${f.python}: attaching needs Python 3.14 or newer (sys.remote_exec)`, 'run the app on Python 3.14+ (e.g. a python:3.14 base image)');
+  if (!versionAtLeast(f.python, 3, 9)) {
+    return fail('python', `Python ${f.python}: attaching needs Python 3.9 or newer`, 'run the app on Python 3.9+ (3.14+ everywhere, 3.9–3.13 on x86_64 nodes)');
   }
-  return pass('python', `Python ${f.python}`);
+  if (f.injectorRefused) return fail('python', `Python ${f.python}: ${f.injectorRefused}`, 'run the app on Python 3.14+ (sys.remote_exec)');
+  return pass('python', `Python ${f.python}${f.injector === 'ptrace' ? ' (injected with ptrace: before 3.14 there is no sys.remote_exec)' : ''}`);
 }
 
 function remoteDebugCheck(f: DoctorFacts): Check {
-  if (!f.isPython || f.python === null || !versionAtLeast(f.python, 3, 14)) return skip('remote-debug', 'remote debugging: needs a Python 3.14+ process');
-  if (f.remoteDebugBuild === false) {
+  if (!f.isPython || f.python === null || !versionAtLeast(f.python, 3, 9)) return skip('remote-debug', 'remote debugging: needs a Python 3.9+ process');
+  if (f.injector !== 'ptrace' && f.remoteDebugBuild === false) {
     const reason = `Python ${f.python} was built without remote debugging support`;
     return fail('remote-debug', reason, remoteDebugRemedy(reason));
   }

@@ -153,9 +153,10 @@ class Session implements AgentSession {
     private readonly interpreter: Interpreter,
     private readonly opts: AgentSessionOptions,
   ) {
-    // The ephemeral route's kubectl must outlive a Ctrl-C: only the `end` line it passes on ends the
-    // agent, and with it the debugger container (its stdin stays open when kubectl goes).
-    this.proc = kubectl.spawn(opts.argv ? [...opts.argv] : sessionExecArgs(target, interpreter), { stdin: 'pipe', detached: opts.argv !== undefined });
+    // its own process group: it must outlive a Ctrl-C, to close the listeners (issue 15); on the
+    // ephemeral route only the `end` line it passes on ends the agent, and with it the debugger
+    // container (its stdin stays open when kubectl goes).
+    this.proc = kubectl.spawn(opts.argv ? [...opts.argv] : sessionExecArgs(target, interpreter), { stdin: 'pipe', ownProcessGroup: true });
     const stdin = this.proc.child.stdin;
     stdin?.on('error', () => undefined); // kubectl is gone: `closed` says why
     stdin?.write(`${Buffer.from(opts.agentSource, 'utf8').toString('base64')}\n`);

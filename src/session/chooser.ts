@@ -4,11 +4,13 @@
  */
 import type { PodSummary } from '../select/choose';
 import type { ClassifiedProcess } from '../select/roles';
+import type { PodDetails } from './pod-details';
 
 export interface Chooser {
   /** false when nobody can be asked (no terminal, CI): the engine then takes the recommended choice or fails precisely */
   readonly canAsk: boolean;
-  pickPod(candidates: readonly PodSummary[]): Promise<PodSummary>;
+  /** `details`: by pod name, what each pod uses and runs (when it could be gathered) */
+  pickPod(candidates: readonly PodSummary[], details?: ReadonlyMap<string, PodDetails>): Promise<PodSummary>;
   pickProcess(candidates: readonly ClassifiedProcess[]): Promise<ClassifiedProcess>;
 }
 

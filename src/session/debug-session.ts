@@ -4,7 +4,7 @@
  * the replacement pod when the pod is deleted. It never sees a flag and never prints: it reports
  * DebugEvents, and asks the caller to choose processes (see ./debug for the whole command).
  */
-import type { InjectResult, ProcessRecord } from '../agent/contract';
+import type { CloseResult, InjectResult, ProcessRecord } from '../agent/contract';
 import { openEphemeralSession, routeFor, routeReason, type EphemeralMode, type Route } from './ephemeral-route';
 import { WandError } from '../errors';
 import { TARGET } from '../remedies';
@@ -75,6 +75,8 @@ export interface DebugConfig {
   forward: boolean;
   timeoutSeconds: number;
   waitForClient: boolean;
+  /** leave debugpy listening in the processes after the session (default: close what we opened) */
+  keepListening?: boolean;
   debugpyFrom?: string;
   agentSource: string;
   /** how long the agent may take to start (bound to --request-timeout when given) */
@@ -92,6 +94,11 @@ export interface DebugConfig {
 }
 
 const REPLACEMENT_TIMEOUT_MS = 120_000;
+/** how long a stopping session waits for a target's main thread to run the close */
+const CLOSE_TIMEOUT_SECONDS = 5;
+
+/** A process the session leaves: what its close did, or why it could not run. */
+export type ClosedTarget = { pid: number; result: CloseResult } | { pid: number; error: Error };
 const REPLACEMENT_POLL_MS = 500;
 
 interface PodState {
@@ -131,13 +138,32 @@ export class DebugSession {
     this.state = await this.attach(pod, 'ready', pods);
   }
 
-  async stop(): Promise<void> {
+  /** Ends the session: closes the listeners of the processes it injected (see CloseRequest). */
+  async stop(): Promise<ClosedTarget[]> {
     this.stopping = true;
     await this.config.early?.release();
     await Promise.allSettled([...this.attaching].map((abandon) => abandon()));
     const state = this.state;
-    if (!state) return;
-    await Promise.allSettled([...state.forwards.map((f) => f.stop()), state.session.close()]);
+    if (!state) return [];
+    // the forwards first: editors are cut off at once, and none is restarted while the close runs
+    const forwards = Promise.allSettled(state.forwards.map((f) => f.stop()));
+    const closed = await this.closeTargets(state);
+    await Promise.allSettled([forwards, state.session.close()]);
+    return closed;
+  }
+
+  /** One close per injected process still debugged, in parallel (a failed one does not stop the rest). */
+  private closeTargets(state: PodState): Promise<ClosedTarget[]> {
+    const pids = state.targets.map((p) => p.pid).filter((pid) => state.injected.has(pid));
+    const keepListening = this.config.keepListening ?? false;
+    return Promise.all(
+      pids.map((pid) =>
+        state.session.request({ op: 'close', pid, keepListening, timeoutSeconds: CLOSE_TIMEOUT_SECONDS }).then(
+          (result) => ({ pid, result }),
+          (error: Error) => ({ pid, error }),
+        ),
+      ),
+    );
   }
 
   private async containerFor(pod: Pod): Promise<{ container: string; note: string }> {

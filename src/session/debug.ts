@@ -5,7 +5,7 @@
  */
 import type { Chooser } from './chooser';
 import { chooseProcessesOf, choosePodOf, type ChosenPod, type TargetContext } from './choose-target';
-import { DebugSession, type DebugConfig, type DebugEvent } from './debug-session';
+import { DebugSession, type ClosedTarget, type DebugConfig, type DebugEvent } from './debug-session';
 import { EarlySession } from './early-session';
 import { explainAgentError } from './failures';
 import { resolvePods } from './targets';
@@ -23,6 +23,8 @@ export interface DebugRequest extends Omit<DebugConfig, 'namespace' | 'choose' |
 export interface DebugEnd {
   /** stopped before `ready` (the abandoned start may still hold timers) */
   beforeReady: boolean;
+  /** what ending the session did in each injected process (absent: it never got that far) */
+  closed?: ClosedTarget[];
   /** why the session ended by itself, explained; undefined when the user stopped it */
   error?: unknown;
 }
@@ -86,6 +88,6 @@ export async function debugTarget(
     throw explainAgentError(error, pid);
   }
   const outcome = await Promise.race([stop.then(() => undefined), session.finished]);
-  await session.stop();
-  return { beforeReady: false, error: outcome instanceof Error ? explainAgentError(outcome) : undefined };
+  const closed = await session.stop();
+  return { beforeReady: false, closed, error: outcome instanceof Error ? explainAgentError(outcome) : undefined };
 }

@@ -119,14 +119,25 @@ function centralHeader(name: Buffer, crc: number, compressed: number, size: numb
   return h;
 }
 
-/** Zips `<parent>/debugpy/**` with paths starting at `debugpy/`. */
+/**
+ * Modules debugpy's pydevd imports that older targets may lack: on Python 3.9 its vendored
+ * `bytecode` takes TypeGuard from typing_extensions. Shipped when next to the package, as a
+ * fallback the payload puts last on sys.path (the app's own copy always wins).
+ */
+const FALLBACK_MODULES = ['typing_extensions.py'];
+export const FALLBACK_DIR = 'wand-fallback';
+
+/** Zips `<parent>/debugpy/**` with paths starting at `debugpy/`, and FALLBACK_MODULES under FALLBACK_DIR/. */
 export async function zipDebugpy(source: DebugpySource): Promise<Buffer> {
-  const files = (await listFiles(path.join(source.parent, 'debugpy'))).map((f) => `debugpy/${f}`);
+  const files = (await listFiles(path.join(source.parent, 'debugpy'))).map((f) => ({ from: `debugpy/${f}`, to: `debugpy/${f}` }));
+  for (const name of FALLBACK_MODULES) {
+    if (existsSync(path.join(source.parent, name))) files.push({ from: name, to: `${FALLBACK_DIR}/${name}` });
+  }
   const parts: Buffer[] = [];
   const central: Buffer[] = [];
   let offset = 0;
-  for (const file of files) {
-    const data = await fs.readFile(path.join(source.parent, file));
+  for (const { from, to: file } of files) {
+    const data = await fs.readFile(path.join(source.parent, from));
     const packed = deflateRawSync(data);
     const name = Buffer.from(file, 'utf8');
     const crc = crc32(data);

@@ -45,6 +45,11 @@ export class ForwardSupervisor {
 
   private async launch(): Promise<void> {
     const forward = await startPortForward(this.kubectl, this.spec);
+    if (this.stopped) {
+      // stop() ran while this restart was starting: it could not end this one
+      await forward.stop();
+      return;
+    }
     // The first start may have let kubectl pick the port: keep it for every restart.
     this.spec = { ...this.spec, localPort: forward.localPort };
     this.current = forward;

@@ -46,7 +46,7 @@ function forReadingOnly(listed: PodProcesses): PodProcesses {
 /** `readOnly`: the command reads the process's memory and never runs code in it (stack). */
 export async function chooseOneProcess(target: TargetContext, named: Named, opts: { readOnly: boolean }, chooser: Chooser): Promise<OneProcess> {
   const agentSource = loadAgentSource();
-  const pod = await choosePodOf(target, named, chooser);
+  const pod = await choosePodOf(target, { ...named, agentSource }, chooser);
   let listed = await listProcessesIn(pod, named.container, agentSource);
   let session: AgentSession | undefined;
   let routeNote = '';

@@ -2,7 +2,7 @@
  * What `kubectl wand debug` says: human text on stderr (a live status while waiting, one clear
  * block when ready), or one JSON event per line on stdout with -o json.
  */
-import type { ReadyDetails } from '../session/debug-session';
+import type { ClosedTarget, ReadyDetails } from '../session/debug-session';
 import type { DebugRunEvent } from '../session/debug';
 import { color } from './colors';
 import { launchSnippetFor } from './editor-config';
@@ -10,7 +10,8 @@ import { launchSnippetFor } from './editor-config';
 export type ViewEvent =
   | DebugRunEvent
   | { event: 'vscode-written'; file: string }
-  | { event: 'stopped' };
+  /** closed: what ending the session did in each injected process (absent: it never got that far) */
+  | { event: 'stopped'; closed?: ClosedTarget[] };
 
 interface RendererOptions {
   json: boolean;
@@ -25,11 +26,19 @@ export function readyJson(event: 'ready' | 'reinjected' | 'reconnected', d: Read
     namespace: d.namespace,
     pod: d.pod,
     container: d.container,
-    targets: d.targets.map((t) => ({ pid: t.pid, localPort: t.localPort, remotePort: t.remotePort, reused: t.reused })),
+    targets: d.targets.map((t, i) => ({
+      pid: t.pid,
+      localPort: t.localPort,
+      remotePort: t.remotePort,
+      reused: t.reused,
+      owner: d.injected[i]?.owner ?? 'wand',
+      otherSessions: d.injected[i]?.otherSessions ?? 0,
+    })),
     remoteRoot: d.remoteRoot,
     debugpyVersion: d.injected[0]?.debugpyVersion ?? null,
     route: d.route,
     debugContainer: d.debugContainer,
+    injector: d.injected[0]?.injector ?? null,
   };
 }
 
@@ -50,7 +59,14 @@ function jsonOf(e: ViewEvent): Record<string, unknown> | null {
     case 'pod-lost':
       return { event: 'pod-lost', pod: e.pod, reason: e.reason };
     case 'stopped':
-      return { event: 'stopped' };
+      return {
+        event: 'stopped',
+        closed: (e.closed ?? []).map((c) =>
+          'result' in c
+            ? { pid: c.pid, closed: c.result.closed, reason: c.result.reason, port: c.result.port ?? null }
+            : { pid: c.pid, closed: false, reason: 'error', error: c.error.message },
+        ),
+      };
     default:
       return null;
   }
@@ -64,9 +80,22 @@ function attachLines(d: ReadyDetails): string[] {
   });
 }
 
+/** Issue 15 item 4: a second session joins the first one's listener, and says so. */
+function sharingLines(d: ReadyDetails): string[] {
+  return d.targets.flatMap((t, i) => {
+    const injected = d.injected[i];
+    if (injected?.owner === 'app') return [`  ${color.yellow('!')} PID ${t.pid}: the app started this debugpy listener itself: it is reused and left open after the session`];
+    if (!injected?.otherSessions) return [];
+    return [
+      `  ${color.yellow('!')} process ${t.pid} is already being debugged by another kubectl-wand session; joined — ` +
+        'an editor may already be attached; the listener closes when the last session ends',
+    ];
+  });
+}
+
 function readyBlock(title: string, d: ReadyDetails): string {
   const forwarded = d.targets.filter((t) => t.localPort !== null);
-  const lines = [`${color.green('✔')} ${title}`, ...attachLines(d)];
+  const lines = [`${color.green('✔')} ${title}`, ...attachLines(d), ...sharingLines(d)];
   const version = d.injected[0]?.debugpyVersion;
   if (version) lines.push(`  debugpy ${version}, code in ${d.remoteRoot}`);
   if (forwarded.length > 0) {
@@ -140,13 +169,9 @@ export function createDebugRenderer(opts: RendererOptions): (event: ViewEvent) =
       case 'error':
         if (!e.fatal) say(`${color.yellow('warning:')} ${e.error.message}`);
         return;
-      case 'stopped': {
-        const listening = lastReady?.targets.map((t) => `127.0.0.1:${t.remotePort} in PID ${t.pid}`).join(', ');
-        say(listening
-          ? `Stopped. debugpy keeps listening on ${listening} inside pod ${lastReady?.pod} until the process exits; rerun kubectl wand debug to attach again.`
-          : 'Stopped.');
+      case 'stopped':
+        say(stoppedText(e.closed ?? [], lastReady));
         return;
-      }
     }
   };
 
@@ -154,9 +179,52 @@ export function createDebugRenderer(opts: RendererOptions): (event: ViewEvent) =
     if (!opts.json) return human(event);
     const doc = jsonOf(event);
     if (doc) opts.out.write(`${JSON.stringify(doc)}\n`);
-    // stderr stays human in JSON mode: what was chosen, and the parting note.
+    // stderr stays human in JSON mode: what was chosen, the route, a joined session, and the parting note.
     if (['chosen', 'pod-chosen', 'route', 'stopped'].includes(event.event)) human(event);
+    if (event.event === 'ready' || event.event === 'reinjected' || event.event === 'reconnected') {
+      for (const line of sharingLines(event)) say(line);
+    }
     if (event.event === 'ready' || event.event === 'reinjected' || event.event === 'reconnected') lastReady = event;
   };
 }
 
+
+/** Where a process's listener was, for the stop message. */
+function portOf(pid: number, ready: ReadyDetails | undefined, reported?: number): string {
+  const port = reported ?? ready?.targets.find((t) => t.pid === pid)?.remotePort;
+  return port === undefined ? 'its debug port' : `127.0.0.1:${port}`;
+}
+
+/** One line per injected process: what ending the session left there (issue 15). */
+function closedLine(c: ClosedTarget, ready: ReadyDetails | undefined): string {
+  if ('error' in c) {
+    return `  PID ${c.pid}: could not close the debugger (${c.error.message}): debugpy may keep listening on ${portOf(c.pid, ready)} until the process exits`;
+  }
+  const r = c.result;
+  const at = portOf(c.pid, ready, r.port);
+  switch (r.reason) {
+    case 'closed':
+    case 'not-listening': {
+      const resumed = r.resumedThreads ? `; ${r.resumedThreads} thread(s) held at a breakpoint resumed` : '';
+      return `  PID ${c.pid}: debugger closed — nothing listens on ${at} any more, tracing is off${resumed}`;
+    }
+    case 'keep-listening':
+      return (
+        `  PID ${c.pid}: debugpy keeps listening on ${at} (--keep-listening): anyone allowed to port-forward to pod ${ready?.pod ?? ''} ` +
+        'can attach and run code in it. To close it, run kubectl wand debug on it again without --keep-listening and stop that session'
+      );
+    case 'other-sessions':
+      return `  PID ${c.pid}: left listening on ${at}: ${r.otherSessions ?? 'another'} other kubectl-wand session(s) still use it; the last one to end closes it`;
+    case 'app-listener':
+      return `  PID ${c.pid}: the app's own debugpy listener on ${at} was left as it was`;
+    case 'adapter-killed':
+      return `  PID ${c.pid}: ${r.fallback ?? 'the main thread did not run the close'}`;
+    default:
+      return `  PID ${c.pid}: the debugger could not be closed (${r.fallback ?? r.error ?? r.reason}): debugpy keeps listening on ${at} until the process exits`;
+  }
+}
+
+function stoppedText(closed: ClosedTarget[], ready: ReadyDetails | undefined): string {
+  if (closed.length === 0) return 'Stopped.';
+  return [`Stopped${ready ? ` (pod ${ready.pod})` : ''}:`, ...closed.map((c) => closedLine(c, ready))].join('\n');
+}

@@ -17,6 +17,8 @@ function isRemediable(err: unknown): err is Remediable & Error {
 
 export function renderError(err: unknown, out: NodeJS.WritableStream): number {
   const debug = Boolean(process.env.WAND_DEBUG);
+  // the prompt itself shows it was cancelled
+  if (err instanceof WandError && err.exitClass === 'cancelled') return exitCodeOf(err);
   if (isRemediable(err)) {
     out.write(`${color.red('error:')} ${err.message}\n`);
     if (err.remedy) out.write(`${color.dim('hint:')} ${err.remedy}\n`);

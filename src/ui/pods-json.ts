@@ -1,10 +1,13 @@
 /** The `-o json` document of `kubectl wand pods` (documented in the README). */
-import type { PodProcesses } from '../session/discover';
+import type { Injector } from '../agent/contract';
+import type { PodContainers } from '../session/discover-all';
 import type { Pod } from '../kube/types';
 import type { ClassifiedProcess } from '../select/roles';
 import { podColumns } from '../select/pod-status';
 
 export interface ProcessJson {
+  /** the container the process runs in */
+  container: string;
   pid: number;
   ppid: number;
   user: string;
@@ -21,6 +24,7 @@ export interface ProcessJson {
   debuggable: boolean;
   reason: string | null;
   debugpyPort: number | null;
+  injector: Injector | null;
 }
 
 export interface PodJson {
@@ -37,8 +41,9 @@ export interface PodJson {
   error: { message: string; remedy: string } | null;
 }
 
-function processJson(p: ClassifiedProcess): ProcessJson {
+function processJson(container: string, p: ClassifiedProcess): ProcessJson {
   return {
+    container,
     pid: p.pid,
     ppid: p.ppid,
     user: p.user,
@@ -55,6 +60,7 @@ function processJson(p: ClassifiedProcess): ProcessJson {
     debuggable: p.debuggable,
     reason: p.reason,
     debugpyPort: p.debugpyPort,
+    injector: p.injector ?? null,
   };
 }
 
@@ -63,7 +69,12 @@ export function shownProcesses(processes: readonly ClassifiedProcess[]): Classif
   return processes.filter((p) => p.isPython || p.role === 'wrapper');
 }
 
-function podJson(pod: Pod, listed: PodProcesses | undefined, withPids: boolean): PodJson {
+function processesJson(listed: PodContainers): ProcessJson[] {
+  return listed.containers.flatMap((c) => shownProcesses(c.processes).map((p) => processJson(c.container, p)));
+}
+
+function podJson(pod: Pod, listed: PodContainers | undefined, withPids: boolean): PodJson {
+  const error = listed?.error ?? null;
   const columns = podColumns(pod, new Date());
   return {
     name: pod.metadata.name,
@@ -74,13 +85,13 @@ function podJson(pod: Pod, listed: PodProcesses | undefined, withPids: boolean):
     restarts: (pod.status?.containerStatuses ?? []).reduce((sum, s) => sum + (s.restartCount ?? 0), 0),
     node: pod.spec.nodeName ?? null,
     createdAt: pod.metadata.creationTimestamp ?? null,
-    container: listed?.container ?? null,
-    processes: withPids && listed && !listed.error ? shownProcesses(listed.processes).map(processJson) : null,
-    error: listed?.error ? { message: listed.error.message, remedy: listed.error.remedy } : null,
+    container: listed?.defaultContainer ?? null,
+    processes: withPids && listed && !error ? processesJson(listed) : null,
+    error: error ? { message: error.message, remedy: error.remedy } : null,
   };
 }
 
-export function podsDocument(pods: readonly Pod[], listed: readonly PodProcesses[], withPids: boolean): { pods: PodJson[] } {
+export function podsDocument(pods: readonly Pod[], listed: readonly PodContainers[], withPids: boolean): { pods: PodJson[] } {
   const byName = new Map(listed.map((l) => [l.pod.metadata.name, l]));
   return { pods: pods.map((pod) => podJson(pod, byName.get(pod.metadata.name), withPids)) };
 }

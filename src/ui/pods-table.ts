@@ -1,12 +1,12 @@
 /** Tables of `kubectl wand pods`: pods alone, or pods with their Python processes. */
 import { shownProcesses } from './pods-json';
-import type { PodProcesses } from '../session/discover';
+import type { PodContainers } from '../session/discover-all';
 import type { Pod } from '../kube/types';
 import type { PodColumns } from '../select/pod-status';
 import { formatAge } from '../select/pod-status';
 import type { ClassifiedProcess } from '../select/roles';
 import { color } from './colors';
-import { formatBytes, formatCommand } from './format';
+import { formatBytes, formatCommand, oneLine } from './format';
 import { renderTable, type Column } from './table';
 
 interface PodRow {
@@ -49,13 +49,19 @@ function note(p: ClassifiedProcess): string {
   return p.debuggable ? '' : `not debuggable: ${p.reason ?? 'unknown'}`;
 }
 
-export function renderProcessTable(listed: readonly PodProcesses[], wide: boolean): string {
-  const rows: ProcessRow[] = listed.flatMap((l) =>
-    shownProcesses(l.processes).map((process) => ({ pod: l.pod.metadata.name, container: l.container ?? '', process })),
-  );
+/** Every container's processes, the container `debug` would use first (as listed in the pod otherwise). */
+export function processRows(listed: readonly PodContainers[]): ProcessRow[] {
+  return listed.flatMap((l) => {
+    const ordered = [...l.containers].sort((a, b) => Number(b.container === l.defaultContainer) - Number(a.container === l.defaultContainer));
+    return ordered.flatMap((c) => shownProcesses(c.processes).map((process) => ({ pod: l.pod.metadata.name, container: c.container, process })));
+  });
+}
+
+export function renderProcessTable(listed: readonly PodContainers[], wide: boolean): string {
+  const rows = processRows(listed);
   const columns: Column<ProcessRow>[] = [
     { header: 'POD', value: (r) => r.pod },
-    ...(wide ? [{ header: 'CONTAINER', value: (r: ProcessRow) => r.container }] : []),
+    { header: 'CONTAINER', value: (r) => r.container },
     { header: 'PID', value: (r) => String(r.process.pid) },
     ...(wide ? [{ header: 'PPID', value: (r: ProcessRow) => String(r.process.ppid) }, { header: 'USER', value: (r: ProcessRow) => r.process.user }] : []),
     { header: 'ROLE', value: (r) => r.process.role },
@@ -64,7 +70,7 @@ export function renderProcessTable(listed: readonly PodProcesses[], wide: boolea
     { header: 'CPU', value: (r) => `${r.process.cpuPercent.toFixed(1)}%` },
     { header: 'MEM', value: (r) => formatBytes(r.process.rssBytes) },
     { header: 'UPTIME', value: (r) => formatAge(r.process.uptimeSeconds) },
-    ...(wide ? [{ header: 'CWD', value: (r: ProcessRow) => r.process.cwd ?? '?' }] : []),
+    ...(wide ? [{ header: 'CWD', value: (r: ProcessRow) => oneLine(r.process.cwd ?? '?') }] : []),
     { header: 'COMMAND', value: (r) => formatCommand(r.process.argv, wide ? 200 : 60) },
     { header: 'NOTE', value: (r) => note(r.process), style: (t) => color.yellow(t) },
   ];

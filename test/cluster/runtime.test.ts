@@ -180,16 +180,12 @@ describeIfRoot('namespace pod runtime', () => {
   describe('a pod running python3 -m http.server 8000', () => {
     const spec = pod([container()]);
     const statuses = new Statuses();
-    let startMs = 0;
-
+    // Start-up time is measured by bench/, not asserted: a loaded machine makes any bound flaky.
     beforeAll(async () => {
-      const t0 = Date.now();
       await rt.startPod(spec, statuses.listener);
-      startMs = Date.now() - t0;
     });
 
-    it('starts well under a second and reports the host PID of its PID 1', async () => {
-      expect(startMs).toBeLessThan(1000);
+    it('starts and reports the host PID of its PID 1', async () => {
       const running = await statuses.waitFor((u) => u.state.state === 'running');
       expect(running).toMatchObject({ container: 'app', restartCount: 0 });
       expect(fs.readFileSync(`/proc/${running.hostPid}/cmdline`, 'latin1')).toContain('http.server');
@@ -396,26 +392,28 @@ describeIfRoot('namespace pod runtime', () => {
 });
 
 describeIfRoot('namespace pod runtime cleanup', () => {
-  it('starts 10 pods quickly and leaves no process, mount or namespace behind', async () => {
+  it('starts 10 pods and leaves no process, mount or namespace behind', async () => {
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wand-rt-'));
     const rt = createNamespaceRuntime({ stateDir });
     const statuses = new Statuses();
     const specs = Array.from({ length: 10 }, (_, i) =>
       pod([container({ argv: ['python3', '-m', 'http.server', '8000'] }), container({ name: 'side', argv: ['sleep', 'infinity'] })], { shareProcessNamespace: i % 2 === 1 }),
     );
-    const t0 = Date.now();
-    await Promise.all(specs.map((s) => rt.startPod(s, statuses.listener)));
-    const elapsed = Date.now() - t0;
-    expect(elapsed).toBeLessThan(5000);
-
-    const netns = [...new Set(statuses.updates.filter((u) => u.hostPid).map((u) => fs.readlinkSync(`/proc/${u.hostPid}/ns/net`)))];
-    expect(netns).toHaveLength(10);
-    for (const s of specs) await httpGetWhenUp(rt, s.uid, 8000);
-    // an exec still running when its pod goes away
-    const lingering = execIn(rt, specs[0].uid, ['sleep', '1000']);
-    await rt.stopPod(specs[0].uid, 0);
-    expect((await lingering).outcome).toEqual({ exitCode: 137 });
-    await rt.shutdown();
+    let netns: string[] = [];
+    try {
+      // how long this takes is the bench's business (a time bound fails on a loaded machine)
+      await Promise.all(specs.map((s) => rt.startPod(s, statuses.listener)));
+      netns = [...new Set(statuses.updates.filter((u) => u.hostPid).map((u) => fs.readlinkSync(`/proc/${u.hostPid}/ns/net`)))];
+      expect(netns).toHaveLength(10);
+      for (const s of specs) await httpGetWhenUp(rt, s.uid, 8000);
+      // an exec still running when its pod goes away
+      const lingering = execIn(rt, specs[0].uid, ['sleep', '1000']);
+      await rt.stopPod(specs[0].uid, 0);
+      expect((await lingering).outcome).toEqual({ exitCode: 137 });
+    } finally {
+      // a failed expectation must not leave ten pods behind (jest would never exit)
+      await rt.shutdown();
+    }
 
     expect(tracesOf(stateDir, netns)).toEqual([]);
     expect(fs.readdirSync(stateDir)).toEqual([]);

@@ -2,8 +2,9 @@
  * `kubectl wand debug` end to end: the real plugin injects debugpy into live apps on the test
  * cluster, forwards the port, and a real DAP client stops on a breakpoint through it.
  */
-import { existsSync, promises as fs, readdirSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { localDebugpyDir } from './support/local-debugpy';
 import { attachAndHitBreakpoint } from './support/dap';
 import { SCENARIOS, type Scenario, type ScenarioId } from './support/apps';
 import { httpGetInPod } from './support/http-in-pod';
@@ -23,16 +24,6 @@ const ATTACH: ScenarioId[] = [
   'blocked-main',
   'multi-replica',
 ];
-
-/** A debugpy to copy into the slim image: the full image's own (Debian vendors pydevd inside it). */
-function localDebugpyDir(): string {
-  const cache = process.env.WAND_IMAGE_CACHE ?? '/var/cache/kubectl-wand/images';
-  for (const key of readdirSync(cache)) {
-    const dir = path.join(cache, key, 'wand-test_python_3.14', 'usr/lib/python3/dist-packages');
-    if (existsSync(path.join(dir, 'debugpy', '__init__.py'))) return dir;
-  }
-  throw new Error('no debugpy in the cached test images');
-}
 
 interface ReadyEvent {
   event: string;
@@ -117,7 +108,7 @@ run('kubectl wand debug', () => {
       expect(hit.requestCompleted).toBe(true);
       expect(await stopSession(child)).toBe(0);
       expect(child.lines.map((l) => JSON.parse(l).event)).toContain('stopped');
-      expect(child.stderr()).toMatch(/debugpy keeps listening/);
+      expect(child.stderr()).toMatch(/debugger closed — nothing listens on 127.0.0.1:5679/);
       if (id !== 'knative' && id !== 'two-container/plain') {
         // one pod, one container: the agent exec opened by TYPE/NAME while resolving is the session
         const execs = child.kubectlCalls().filter((c) => c[0] === 'exec');
@@ -209,7 +200,7 @@ run('kubectl wand debug', () => {
     const noForward = startDebug(s, ['--no-forward']);
     const injected = await ready(noForward);
     expect(injected.targets[0].localPort).toBeNull();
-    expect(injected.targets[0].reused).toBe(true);
+    expect(injected.targets[0].reused).toBe(false); // the previous session closed its listener (issue 15)
     expect(noForward.kubectlCalls().some((c) => c[0] === 'port-forward')).toBe(false);
     expect(await stopSession(noForward)).toBe(0);
   });

@@ -10,6 +10,7 @@ jest.setTimeout(120_000);
 
 const HEALTHY = SCENARIOS['fastapi-uvicorn-reload'];
 const PY313 = SCENARIOS.py313;
+const PY38 = SCENARIOS.py38;
 const ENV_OFF = SCENARIOS['remote-debug-disabled/env-off'];
 
 interface CheckJson {
@@ -35,7 +36,7 @@ run('kubectl wand doctor', () => {
   let env: WandEnv;
 
   beforeAll(async () => {
-    const scenarios = [HEALTHY, PY313, ENV_OFF];
+    const scenarios = [HEALTHY, PY313, PY38, ENV_OFF];
     env = await startWandEnv([...new Set(scenarios.map((s) => s.manifest))]);
     await env.waitServing([...new Set(scenarios.map((s) => s.namespace))], 8000);
   });
@@ -94,12 +95,21 @@ run('kubectl wand doctor', () => {
     ]);
   });
 
-  test('fails on Python 3.13 with the reason and the remedy', async () => {
+  test('passes on Python 3.13: the ptrace injector, its own debugpy', async () => {
     const r = await doctor(PY313);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/✘ Python 3\.13\.\d+: attaching needs Python 3\.14 or newer \(sys\.remote_exec\)\n {8}→ run the app on Python 3\.14\+/);
-    expect(r.stdout).toMatch(/\n1 problem blocks attaching\.\n$/);
+    expect(r.stdout).toMatch(/✔ Python 3\.13\.\d+ \(injected with ptrace: before 3\.14 there is no sys\.remote_exec\)\n/);
+    expect(r.stdout).toMatch(/✔ debugpy [\d.]+ importable by the process/);
+    expect(r.code).toBe(0);
     const { doc } = await report(PY313);
+    expect(doc.ok).toBe(true);
+    expect(checkOf(doc.pods[0]!.processes[0]!.checks, 'remote-debug')?.status).toBe('pass');
+  });
+
+  test('fails on Python 3.8 with the reason and the remedy', async () => {
+    const r = await doctor(PY38);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✘ Python 3\.8\.\d+: attaching needs Python 3\.9 or newer\n {8}→ run the app on Python 3\.9\+/);
+    const { doc } = await report(PY38);
     expect(doc.ok).toBe(false);
     expect(checkOf(doc.pods[0]!.processes[0]!.checks, 'remote-debug')?.status).toBe('skip');
   });

@@ -22,7 +22,7 @@ const run = e2eAvailable() ? describe : describe.skip;
 jest.setTimeout(60_000);
 
 const UVICORN = SCENARIOS['fastapi-uvicorn-reload'];
-const PY313 = SCENARIOS.py313;
+const PY38 = SCENARIOS.py38;
 const ENV_OFF = SCENARIOS['remote-debug-disabled/env-off'];
 const FLAG_OFF = SCENARIOS['remote-debug-disabled/flag-off'];
 const FIXTURE = path.join(__dirname, 'fixtures/hardening.yaml');
@@ -97,7 +97,7 @@ const CASES: Case[] = [
   { name: '--pid not a number', args: ['debug', ...uvicorn('svc/api', '--pid', 'abc')], code: 2, message: /^error: --pid must be a process ID \(a positive whole number\)$/m },
   { name: '--pid not a Python process', args: ['debug', 'pod/otheruser', '-n', HARD, '-c', 'sidecar', '--pid', '1', '--local-port', '0'], message: /^error: PID 1 \(.*\) is not a Python process$/m, serving: served(HARD, 'otheruser') },
   { name: 'unknown container', args: ['debug', ...uvicorn('svc/api', '-c', 'nope')], message: /^error: container "nope" not found in pod "api-\S+" \(it has: api\)$/m, hint: /^hint: pick one with -c: api$/m },
-  { name: 'Python 3.13', args: ['debug', `svc/${PY313.service}`, '-n', PY313.namespace, '--local-port', '0'], message: /^error: cannot debug PID 1: Python 3\.13\.\d+: sys\.remote_exec needs 3\.14\+$/m, hint: /^hint: sys\.remote_exec needs Python 3\.14\+ in the target: upgrade the image/m, serving: served(PY313.namespace, { label: 'app=api' }, PY313.container) },
+  { name: 'Python 3.8', args: ['debug', `svc/${PY38.service}`, '-n', PY38.namespace, '--local-port', '0'], message: /^error: cannot debug PID 1: Python 3\.8\.\d+: kubectl-wand needs 3\.9\+ \(3\.9-3\.13 through its ptrace injector, 3\.14\+ through sys\.remote_exec\)$/m, hint: /^hint: kubectl-wand needs Python 3\.9\+ in the target \(3\.9–3\.13 on x86_64 nodes\): upgrade the image/m, serving: served(PY38.namespace, { label: 'app=py38' }, PY38.container) },
   { name: 'remote debugging disabled (PYTHON_DISABLE_REMOTE_DEBUG)', args: ['debug', `svc/${ENV_OFF.service}`, '-n', ENV_OFF.namespace, '--local-port', '0'], message: /^error: cannot debug PID 1: PYTHON_DISABLE_REMOTE_DEBUG is set in its environment$/m, hint: /^hint: remove PYTHON_DISABLE_REMOTE_DEBUG/m, serving: served(ENV_OFF.namespace, { label: 'app=env-off' }) },
   { name: 'remote debugging disabled (-X disable-remote-debug)', args: ['exec', `svc/${FLAG_OFF.service}`, '-n', FLAG_OFF.namespace, '--code', '1'], message: /^error: cannot debug PID 1: .*disable-remote-debug/m, hint: /^hint: remove PYTHON_DISABLE_REMOTE_DEBUG \/ -X disable-remote-debug/m, serving: served(FLAG_OFF.namespace, { label: 'app=flag-off' }) },
   { name: 'app runs as another user than the exec (shared PID namespace, uid 1000 vs 2000)', args: (c) => ['debug', 'pod/otheruser', '-n', HARD, '-c', 'sidecar', '--pid', String(c.otherUserAppPid), '--local-port', '0', '--ephemeral', 'never'], message: /^error: cannot debug PID \d+: no permission to trace it: it runs as uid 1000, the agent as uid 2000 without CAP_SYS_PTRACE$/m, hint: /^hint: run the app as the same user as kubectl exec, or give the container CAP_SYS_PTRACE/m, serving: served(HARD, 'otheruser') },
@@ -136,8 +136,8 @@ run('kubectl wand: the error catalogue', () => {
 
   beforeAll(async () => {
     for (const marker of MARKERS) await fs.rm(marker, { recursive: true, force: true });
-    env = await startWandEnv([UVICORN.manifest, PY313.manifest, ENV_OFF.manifest, FIXTURE]);
-    await env.waitServing([UVICORN.namespace, PY313.namespace, ENV_OFF.namespace, HARD], 8000, 30_000);
+    env = await startWandEnv([UVICORN.manifest, PY38.manifest, ENV_OFF.manifest, FIXTURE]);
+    await env.waitServing([UVICORN.namespace, PY38.namespace, ENV_OFF.namespace, HARD], 8000, 30_000);
 
     ctx.scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'wand-errors-'));
     await fs.writeFile(path.join(ctx.scratch, 'bad.py'), 'x = 1\nprint(x\n');

@@ -9,6 +9,7 @@ const run = e2eAvailable() ? describe : describe.skip;
 jest.setTimeout(120_000);
 
 interface ProcessJson {
+  container: string;
   pid: number;
   ppid: number;
   role: string;
@@ -17,6 +18,7 @@ interface ProcessJson {
   python: string | null;
   debuggable: boolean;
   reason: string | null;
+  injector: string | null;
   cpuPercent: number;
   rssBytes: number;
   uptimeSeconds: number;
@@ -45,6 +47,7 @@ const FLAVOURS: ScenarioId[] = [
   'sh-wrapper',
   'slim-nonroot',
   'py313',
+  'py38',
   'remote-debug-disabled/env-off',
   'remote-debug-disabled/flag-off',
   'knative',
@@ -156,12 +159,21 @@ run('kubectl wand pods', () => {
     expect(worker.debuggable).toBe(true);
   });
 
-  test('Python 3.13 is listed as not debuggable, with the reason', async () => {
+  test('Python 3.13 is listed as debuggable through the ptrace injector', async () => {
     const ps = await processesOf('py313');
     const app = ps.find((p) => p.pid === 1);
     expect(app?.python).toMatch(/^3\.13\./);
+    expect(app?.debuggable).toBe(true);
+    expect(app?.injector).toBe('ptrace');
+  });
+
+  test('Python 3.8 is listed as not debuggable, with the reason', async () => {
+    const ps = await processesOf('py38');
+    const app = ps.find((p) => p.pid === 1);
+    expect(app?.python).toMatch(/^3\.8\./);
     expect(app?.debuggable).toBe(false);
-    expect(app?.reason).toMatch(/3\.14/);
+    expect(app?.injector).toBeNull();
+    expect(app?.reason).toMatch(/needs 3\.9\+/);
   });
 
   test.each(['remote-debug-disabled/env-off', 'remote-debug-disabled/flag-off'] as const)('%s: not debuggable, with the reason', async (id) => {
@@ -185,18 +197,41 @@ run('kubectl wand pods', () => {
     const s = SCENARIOS['two-container/plain'];
     const ok = await env.wand(['pods', `svc/${s.service}`, '-n', s.namespace, '--with-pids', '-c', 'sidecar', '-o', 'json']);
     expect(ok.code).toBe(0);
-    expect((JSON.parse(ok.stdout) as { pods: PodJson[] }).pods[0].container).toBe('sidecar');
+    const [narrowed] = (JSON.parse(ok.stdout) as { pods: PodJson[] }).pods;
+    expect(narrowed.container).toBe('sidecar');
+    expect(narrowed.processes!.length).toBeGreaterThan(0);
+    expect(narrowed.processes!.every((p) => p.container === 'sidecar')).toBe(true);
+    expect(ok.kubectlCalls.filter((c) => c.includes('exec'))).toHaveLength(1);
     const bad = await env.wand(['pods', `svc/${s.service}`, '-n', s.namespace, '--with-pids', '-c', 'nope']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^error: container "nope" not found in pod/m);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 
+  test('two containers: both listed, one exec each; a multi-line command stays on one table line', async () => {
+    const s = SCENARIOS['two-container/plain'];
+    const json = await env.wand(['pods', `svc/${s.service}`, '-n', s.namespace, '--with-pids', '-o', 'json']);
+    expect(json.code).toBe(0);
+    const [pod] = (JSON.parse(json.stdout) as { pods: PodJson[] }).pods;
+    expect(pod.container).toBe('app');
+    const byContainer = (c: string) => pod.processes!.filter((p) => p.container === c);
+    expect(byContainer('app').map((p) => p.command)).toEqual(['python3 app.py']);
+    expect(byContainer('sidecar').map((p) => p.command)).toEqual([expect.stringMatching(/^python3 -c import functools, http.server\nhandler = /)]);
+    expect(json.kubectlCalls.filter((c) => c.includes('exec'))).toHaveLength(2);
+
+    const table = await env.wand(['pods', `svc/${s.service}`, '-n', s.namespace, '--with-pids']);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(/^plain-\S+\s+app\s+1\s+.*python3 app\.py/);
+    expect(lines[2]).toMatch(/^plain-\S+\s+sidecar\s+1\s+.*python3 -c import functools, http\.server\\nhandler/);
+  });
+
   test('the process table marks the recommended worker', async () => {
     const s = SCENARIOS['fastapi-uvicorn-reload'];
     const r = await env.wand(['pods', `deploy/api`, '-n', s.namespace, '--with-pids']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^POD\s+PID\s+ROLE\s+PICK\s+PYTHON\s+CPU\s+MEM\s+UPTIME\s+COMMAND/);
+    expect(r.stdout).toMatch(/^POD\s+CONTAINER\s+PID\s+ROLE\s+PICK\s+PYTHON\s+CPU\s+MEM\s+UPTIME\s+COMMAND/);
     expect(r.stdout).toMatch(/\s1\s+reloader\s/);
     expect(r.stdout).toMatch(/worker\s+★ reloader-child\s+3\.14/);
   });

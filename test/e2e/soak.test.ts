@@ -1,9 +1,12 @@
 /**
  * Soak: N debug sessions against one live process — attach, a real DAP session that stops on a
- * breakpoint, detach, Ctrl-C — and nothing accumulates: the app answers every request, its RSS
- * stays within 30 MB of the value after the first cycle, one debug adapter at most, no local
- * port-forward and no wand-* file left after each cycle. N = WAND_SOAK_CYCLES (5 by default; 50
- * on demand: WAND_SOAK_CYCLES=50 npx jest test/e2e/soak.test.ts).
+ * breakpoint, detach, Ctrl-C — and nothing accumulates: every session listens afresh in the same
+ * process (the previous one closed its listener, issue 15), the app answers every request, no
+ * debug adapter and nothing listening on the debug port after each cycle, the process's thread
+ * and fd counts come back to their value after the first cycle (at most 2 more: request threads
+ * finishing), its RSS stays within 30 MB of that value, no local port-forward and no wand-* file
+ * left. Prints the thread, fd and RSS figures of every cycle. N = WAND_SOAK_CYCLES (5 by default,
+ * for CI; issue 15's figures: WAND_SOAK_CYCLES=20 npx jest test/e2e/soak.test.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { attachAndHitBreakpoint } from './support/dap';
@@ -57,6 +60,26 @@ run(`kubectl wand debug: soak (${CYCLES} cycles)`, () => {
     return (JSON.parse(r.stdout) as { pods: Array<{ processes: Proc[] }> }).pods[0]!.processes;
   }
 
+  /** the worker's threads, fds and RSS, and what listens / which adapters run, read in the pod */
+  async function inPod(pod: string, pid: number): Promise<{ threads: number; fds: number; rssKiB: number; listening: number[]; adapters: unknown[] }> {
+    const r = await env.kubectl(['exec', '-n', S.namespace, pod, '-c', S.container, '--', 'python3', '-c', [
+      'import json, os, sys',
+      'pid = sys.argv[1]',
+      'st = dict(l.split(":", 1) for l in open("/proc/%s/status" % pid).read().splitlines() if ":" in l)',
+      'listening = sorted({int(l.split()[1].rsplit(":", 1)[1], 16) for p in ("/proc/net/tcp", "/proc/net/tcp6") for l in open(p).read().splitlines()[1:] if l.split()[3] == "0A"})',
+      'def live_adapter(d):',
+      '    try:',
+      '        argv, stat = open("/proc/%s/cmdline" % d, "rb").read(), open("/proc/%s/stat" % d).read()',
+      '    except OSError:',
+      '        return False',
+      '    args = argv.split(b"\\0")',
+      '    return b"--for-server" in args and stat[stat.rindex(")") + 2] not in "ZX" and (d, stat[stat.rindex(")") + 2], b" ".join(args).decode()[:200])',
+      'adapters = [a for a in (live_adapter(d) for d in os.listdir("/proc") if d.isdigit()) if a]',
+      'print(json.dumps({"threads": int(st["Threads"]), "fds": len(os.listdir("/proc/%s/fd" % pid)), "rssKiB": int(st["VmRSS"].split()[0]), "listening": listening, "adapters": adapters}))',
+    ].join('\n'), String(pid)]);
+    return JSON.parse(r.stdout) as { threads: number; fds: number; rssKiB: number; listening: number[]; adapters: unknown[] };
+  }
+
   async function wandFiles(pod: string): Promise<string> {
     const r = await env.kubectl(['exec', '-n', S.namespace, pod, '-c', S.container, '--', 'python3', '-c',
       'import os; print("\\n".join(n for n in os.listdir("/tmp") if n.startswith("wand-") and not n.startswith("wand-debugpy-")))']);
@@ -67,7 +90,7 @@ run(`kubectl wand debug: soak (${CYCLES} cycles)`, () => {
     const pod = env.podName(S.namespace);
     let baseline: number | undefined;
     let targetPid: number | undefined;
-    const rss: number[] = [];
+    const figures: Array<{ threads: number; fds: number; rssKiB: number }> = [];
     const request = () => httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', S.namespace], pod, S.container, S.url, { timeoutMs: 30_000 });
 
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
@@ -78,7 +101,7 @@ run(`kubectl wand debug: soak (${CYCLES} cycles)`, () => {
         const [target] = ready.targets;
         targetPid ??= target!.pid;
         expect(target!.pid).toBe(targetPid); // the same process every time
-        expect(target!.reused).toBe(cycle > 1); // debugpy kept listening: reused, not injected again
+        expect(target!.reused).toBe(false); // the previous session closed its listener: listens afresh
         const hit = await attachAndHitBreakpoint({
           port: target!.localPort, file: S.appFile, line: S.breakpointLine, evaluate: S.evaluate, timeoutMs: 30_000, trigger: request,
         });
@@ -98,15 +121,25 @@ run(`kubectl wand debug: soak (${CYCLES} cycles)`, () => {
 
       expect(JSON.parse(await request())).toEqual({ value: 42 });
       const procs = await processes();
-      expect(procs.filter((p) => p.role === 'debug-adapter').length).toBeLessThanOrEqual(1);
+      expect(procs.filter((p) => p.role === 'debug-adapter')).toEqual([]);
+      const seen = await inPod(pod, targetPid!);
+      expect(seen.adapters).toEqual([]);
+      expect(seen.listening).not.toContain(5679);
+      figures.push(seen);
+      expect(seen.threads).toBeLessThanOrEqual(figures[0]!.threads + 2);
+      expect(seen.fds).toBeLessThanOrEqual(figures[0]!.fds + 2);
       expect(localForwards(env.env.PATH!.split(':')[0]!)).toEqual([]);
       expect(await wandFiles(pod)).toBe('');
       const worker = procs.find((p) => p.pid === targetPid)!;
       expect(worker).toBeDefined();
-      rss.push(worker.rssBytes);
       baseline ??= worker.rssBytes;
       expect(worker.rssBytes - baseline).toBeLessThan(30 * MB);
     }
-    process.stderr.write(`soak: ${CYCLES} cycles, worker RSS (MB) after each: ${rss.map((b) => (b / MB).toFixed(1)).join(' ')}\n`);
+    process.stderr.write(
+      `soak: ${CYCLES} cycles against PID ${targetPid}, after each cycle:\n` +
+        `  threads: ${figures.map((f) => f.threads).join(' ')}\n` +
+        `  fds:     ${figures.map((f) => f.fds).join(' ')}\n` +
+        `  RSS MiB: ${figures.map((f) => (f.rssKiB / 1024).toFixed(1)).join(' ')}\n`,
+    );
   });
 });

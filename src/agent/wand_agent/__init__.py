@@ -9,9 +9,10 @@ the whole program before running it). The agent answers on stdout with one JSON 
 ``{"event": "error", ...}``. The exit status is 0 after a result and 1 after an error.
 Diagnostics never go to stdout.
 
-Requests: ``list`` (read /proc), ``inject`` (make debugpy listen inside a process), ``exec`` (run
-code inside a process and return its output), ``stack`` (read every thread's stack without running
-anything in the process).
+Requests: ``list`` (read /proc), ``inject`` (make debugpy listen inside a process), ``close`` (this
+session leaves a process it injected: its debugpy listener closes when no other session holds it,
+see in_target/listener.py), ``exec`` (run code inside a process and return its output), ``stack``
+(read every thread's stack without running anything in the process).
 
 Session mode (``kubectl wand debug``: one exec for the whole debug session)
 --------------------------------------------------------------------------
@@ -31,7 +32,10 @@ supervisors (uvicorn, werkzeug, Django, gunicorn) replace a worker only after it
 child that appears without any exit is not reported.
 
 End of stdin, SIGTERM or SIGHUP end the session: the files of requests in flight are removed (a
-payload still pending in a target stays, as below) and the agent exits with status 0.
+payload still pending in a target stays, as below) and the agent exits with status 0. At the end of
+stdin it first closes, in parallel and within ~2.5 s, every process it injected that the CLI did
+not close (a CLI killed, an exec dropped). One agent is one session: its identity (pid and start
+time) is what the target's listener counts, so a session whose agent is gone stops counting.
 
 How code gets into the target (inject and exec)
 -----------------------------------------------

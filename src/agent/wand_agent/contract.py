@@ -23,6 +23,9 @@ ERROR_CODES = (
     'timeout',
     'injected-code-failed',
     'version-mismatch',
+    'unsupported-arch',
+    'unsupported-python',
+    'not-ready',
     'internal',
 )
 

@@ -10,7 +10,7 @@ from .files import make_private_dir, remove_quietly
 from .helper_python import HELPER_TIMEOUT_SECONDS, finish_process, helper_env, probe_python
 from .listing import ProcessFacts
 from .procfs import list_pids, read_cmdline, read_stat
-from .python_facts import DISABLE_ENV, remote_debug_disabled
+from .python_facts import DISABLE_ENV, injector_for, ptrace_refusal, remote_debug_disabled
 from .sockets import find_debugpy_ports
 from .targets import Target
 from .trace_probe import probe_trace
@@ -89,7 +89,7 @@ def doctor_process(pid, caps, debugpy_ports):
     found = {'pid': pid, 'exists': False, 'isPython': False, 'python': None, 'remoteDebugBuild': None,
              'remoteDebugDisabled': None, 'remoteDebugDisabledCode': None, 'traceDenied': None,
              'traceDeniedCode': None, 'debugpy': None, 'writableDir': None,
-             'debugpyPort': debugpy_ports.get(pid)}
+             'debugpyPort': debugpy_ports.get(pid), 'injector': None, 'injectorRefused': None}
     if stat is None or pid == os.getpid():
         return found
     facts = ProcessFacts(pid, stat)
@@ -97,7 +97,12 @@ def doctor_process(pid, caps, debugpy_ports):
     found.update(exists=True, isPython=facts.is_python, traceDeniedCode=denial[0], traceDenied=denial[1])
     if facts.is_python:
         version, supported = probe_python('/proc/%d/exe' % pid)
-        disabled = remote_debug_disabled(facts.environ, facts.flags, facts.xoptions) or (None, None)
+        injector = injector_for(version)
+        flags = facts.flags if injector == 'remote_exec' else set()  # before 3.14 -E/-I do not matter
+        disabled = remote_debug_disabled(facts.environ, flags, facts.xoptions) or (None, None)
+        refused = ptrace_refusal(facts.environ, facts.xoptions) if injector == 'ptrace' else None
+        found.update(injector=injector, injectorRefused=refused[1] if refused and refused[0] != 'remote-debug-disabled'
+                     else None)
         found.update(python=version, remoteDebugBuild=supported,
                      remoteDebugDisabledCode=disabled[0], remoteDebugDisabled=disabled[1],
                      debugpy=doctor_debugpy(facts), writableDir=doctor_writable_dir(Target(pid, facts, version)))

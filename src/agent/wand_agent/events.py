@@ -21,6 +21,13 @@ _emit_lock = _thread.allocate_lock()
 #: in a session, `.id` is the id of the request the current thread serves (threading.local)
 _request = _thread._local()
 _serving = False
+_silent = False
+
+
+def end_output():
+    """Nobody reads stdout any more (its end of stdin): events are dropped from now on."""
+    global _silent
+    _silent = True
 
 
 def start_serving():
@@ -31,6 +38,8 @@ def start_serving():
 
 def emit(event):
     """Write one event line; in a session, tagged with the current thread's request id."""
+    if _silent:
+        return
     request_id = getattr(_request, 'id', None)
     if request_id is not None and 'id' not in event:
         event = dict(event, id=request_id)

@@ -15,6 +15,7 @@ from .files import cleanup_after, debugpy_copy, give_to_target, make_private_dir
 from .helper_python import (HELPER_TIMEOUT_SECONDS, INJECTOR_SOURCE, file_identity, finish_process, own_answers,
                             start_target_python)
 from .payload import render_payload
+from .ptrace_route import PtraceQueue
 from .procfs import process_exists, read_stat, read_uptime_seconds
 from .sockets import wake
 from .stacks import main_thread_stack_or_none
@@ -214,10 +215,13 @@ def run_payload(target, config, timeout_seconds, debugpy_zip_b64=None):
         config.update({'status': files.status, 'payload': files.payload, 'dir': files.dir})
         try:
             files.channel = StatusChannel(files.status, target)
+            source = render_payload(config)
             fd = os.open(files.payload, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, 'w') as f:
-                f.write(render_payload(config))
+                f.write(source)
             give_to_target(files.payload, target)
+            if target.injector == 'ptrace':
+                return run_ptrace(target, files.channel, source, timeout_seconds)
             files.handed_over = True
             try:
                 run_injector(target, files.payload)
@@ -233,6 +237,21 @@ def run_payload(target, config, timeout_seconds, debugpy_zip_b64=None):
         finally:
             if files.channel is not None:
                 files.channel.close()
+
+
+def run_ptrace(target, channel, source, timeout_seconds):
+    """The payload queued by the ptrace injector (Python 3.9-3.13); when this returns, no run of it
+    is queued any more. No wake(): the injector makes a main thread blocked outside Python run it."""
+    queue = PtraceQueue(target.pid, source, timeout_seconds)
+    try:
+        try:
+            queue.queue()
+        except AgentError as exc:
+            if exc.code != 'not-ready':  # an interpreter still starting: queued again every second
+                raise
+        return await_outcome(target, channel, timeout_seconds, queue.rearm)
+    finally:
+        queue.forget()
 
 
 #: a process younger than this whose main thread sys.remote_exec cannot find is still starting

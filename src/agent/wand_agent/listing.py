@@ -9,8 +9,8 @@ from .helper_python import (PROBE_SOURCE, PROBE_TIMEOUT_SECONDS, file_identity, 
                             parse_probe_output, python_version, start_target_python)
 from .procfs import (list_pids, process_exists, read_cmdline, read_environ, read_passwd, read_rss_bytes,
                      read_stat, read_status, read_uptime_seconds, readlink_or_none, reported_env, status_ids)
-from .python_facts import (is_python_executable, parse_python_options, remote_debug_disabled,
-                           too_old_reason)
+from .python_facts import (injector_for, is_python_executable, parse_python_options, ptrace_refusal,
+                           remote_debug_disabled, too_old_reason)
 from .sockets import find_debugpy_ports
 from .trace_probe import probe_trace
 from .tracing import agent_capabilities, public_capabilities
@@ -61,6 +61,8 @@ class ProcessFacts(object):
         too_old = too_old_reason(version)
         if too_old:
             return 'python-too-old', too_old
+        if injector_for(version) == 'ptrace':
+            return ptrace_refusal(self.environ, self.xoptions)
         if supported is False:
             return 'remote-debug-disabled', 'Python %s was built without remote debugging support' % version
         disabled = remote_debug_disabled(self.environ, self.flags, self.xoptions)
@@ -91,6 +93,7 @@ class ProcessFacts(object):
             'reasonCode': reason_code,
             'traceDeniedCode': getattr(self, 'trace_code', None),
             'debugpyPort': debugpy_port,
+            'injector': injector_for(version) if self.is_python else None,
         }
 
 

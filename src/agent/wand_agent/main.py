@@ -7,10 +7,11 @@ import signal
 import sys
 
 from .ephemeral import enter_target_root
-from .events import AgentError, _request, emit, start_serving
+from .events import AgentError, _request, emit, end_output, start_serving
 from .helper_python import python_version
 from .files import run_pending_cleanups
-from .ops import OPERATIONS
+from .ops import OPERATIONS, close_all_injected
+from .ptrace_inject import HELD_STOPS
 from .watch import Watcher, op_watch
 
 
@@ -18,7 +19,10 @@ SESSION_OPERATIONS = dict(OPERATIONS, watch=op_watch)
 
 
 def _exit_on_signal(signum, frame):
-    # turn SIGTERM/SIGHUP into an exception so that `finally` blocks remove our files
+    # turn SIGTERM/SIGHUP into an exception so that `finally` blocks remove our files; while the
+    # ptrace injector holds a target's thread (milliseconds) the signal comes back afterwards
+    if HELD_STOPS.defer(signum):
+        return
     raise SystemExit(128 + signum)
 
 
@@ -89,9 +93,13 @@ def serve(root_pid=None):
                 break
             if line.strip():
                 dispatch(line, watcher)
+        # the CLI went without closing what it injected (killed, or its exec dropped)
+        end_output()
+        close_all_injected()
     except SystemExit:
         pass
     finally:
+        HELD_STOPS.close()  # a request thread may hold a target's thread stopped right now
         run_pending_cleanups()
     # Not sys.exit(): request threads may be blocked in I/O or hold stdout's lock, and interpreter
     # shutdown with daemon threads like that can hang or abort.

@@ -1,7 +1,9 @@
-"""Operations of one-shot mode: list, inject, exec, stack (and doctor, from doctor.py)."""
+"""Operations of one-shot mode: list, inject, close, exec, stack (and doctor, from doctor.py)."""
 
 import sys
 
+from .closing import (CLOSE_ON_EOF_SECONDS, agent_identity, injected_pids, kill_adapters, note_closed,
+                      note_injected)
 from .contract import DEFAULT_SAMPLE_SECONDS
 from .doctor import op_doctor
 from .events import AgentError
@@ -47,12 +49,15 @@ def op_inject(request):
     timeout = timeout_of(request)
     target = inspect_target(pid)
     live_port, known = debugpy_listener_of(pid)
+    session, agent_pid, agent_start = agent_identity()
     config = {'mode': 'inject', 'port': port, 'waitForClient': bool(request.get('waitForClient')),
               'waitForClientSeconds': WAIT_FOR_CLIENT_SECONDS, 'livePort': live_port,
-              'listenerStateKnown': known}
+              'listenerStateKnown': known, 'session': session, 'agentPid': agent_pid,
+              'agentStart': agent_start}
     message = run_payload(target, config, timeout, request.get('debugpyZipBase64') or None)
     if message.get('status') != 'listening':
         raise_payload_error(target, message)
+    note_injected(pid)
     port = message.get('port')
     if port is None:  # debugpy.listen() was called by someone else: ask /proc for the port
         port = debugpy_listener_of(pid)[0]
@@ -64,7 +69,67 @@ def op_inject(request):
         'reused': bool(message.get('reused')), 'debugpyVersion': message.get('debugpyVersion') or '?',
         'cwd': message.get('cwd') or target.facts.cwd or '', 'mainFile': message.get('mainFile'),
         'sysPath0': message.get('sysPath0'), 'underSitePackages': bool(message.get('underSitePackages')),
+        'owner': message.get('owner') if message.get('owner') in ('wand', 'app') else 'wand',
+        'otherSessions': int(message.get('otherSessions') or 0),
+        'injector': target.injector,
     }
+
+
+#: the report fields of a close that reach the CLI (listener.leave() says more, for the tests)
+CLOSE_FIELDS = ('closed', 'reason', 'port', 'otherSessions', 'resumedThreads', 'fallback', 'adapter',
+                'seconds', 'debugpyVersion', 'error', 'stillListening')
+
+
+def op_close(request):
+    """This session leaves process `pid`; its debugpy listener closes if no other session holds it
+    and keepListening is not asked (see in_target/listener.py). If the main thread never runs the
+    close, the adapter is ended from here: no editor can attach, but tracing stays until the next
+    injection."""
+    pid = require_int(request, 'pid', 1)
+    timeout = timeout_of(request)
+    target = inspect_target(pid)
+    port_before = debugpy_listener_of(pid)[0]
+    session = agent_identity()[0]
+    config = {'mode': 'close', 'session': session, 'keepListening': bool(request.get('keepListening'))}
+    try:
+        message = run_payload(target, config, timeout)
+    except AgentError as exc:
+        if exc.code != 'timeout' or port_before is None or request.get('keepListening'):
+            raise
+        note_closed(pid)
+        return {'op': 'close', 'pid': pid, 'closed': False, 'reason': 'adapter-killed', 'port': port_before,
+                'adapter': kill_adapters(port_before),
+                'fallback': '%s; its debugpy adapter was ended instead: no editor can attach, but the '
+                            'debugger stays loaded (tracing on) until the next kubectl wand debug' % exc.message}
+    if message.get('status') != 'closed':
+        raise_payload_error(target, message)
+    note_closed(pid)
+    result = dict((k, message[k]) for k in CLOSE_FIELDS if message.get(k) is not None)
+    result.update(op='close', pid=pid, closed=bool(message.get('closed')), reason=message.get('reason') or 'closed')
+    if result['closed'] and result['reason'] not in ('not-listening',):
+        result['reason'] = 'closed'
+    return result
+
+
+def close_all_injected(seconds=CLOSE_ON_EOF_SECONDS):
+    """At the end of a session's stdin (CLI killed, exec dropped): close every process this agent
+    injected and the CLI did not close, in parallel, within about `seconds`. Nobody reads the
+    outcome; the target forgets this session anyway once this agent has exited."""
+    import threading
+    pids = injected_pids()
+
+    def close(pid):
+        try:
+            op_close({'pid': pid, 'timeoutSeconds': seconds})
+        except Exception:
+            pass
+
+    threads = [threading.Thread(target=close, args=(pid,), name='wand-close-%d' % pid) for pid in pids]
+    for thread in threads:
+        thread.daemon = True
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 1.0)
 
 
 def check_syntax(code, target):
@@ -101,7 +166,12 @@ def op_exec(request):
 def op_stack(request):
     pid = require_int(request, 'pid', 1)
     target = inspect_target(pid, need_remote_exec=False)
+    if target.injector != 'remote_exec':
+        raise AgentError('unsupported-python', 'process %d runs Python %s: reading its stacks without running code '
+                         'in it needs Python 3.14 (_remote_debugging); kubectl wand exec can print them from inside '
+                         '(it runs code in the process)' % (pid, target.version))
     return {'op': 'stack', 'pid': pid, 'threads': read_stacks(target)}
 
 
-OPERATIONS = {'list': op_list, 'inject': op_inject, 'exec': op_exec, 'stack': op_stack, 'doctor': op_doctor}
+OPERATIONS = {'list': op_list, 'inject': op_inject, 'close': op_close, 'exec': op_exec, 'stack': op_stack,
+              'doctor': op_doctor}

@@ -2,13 +2,32 @@
 
 import base64
 import json
+import os
+import sys
+
+
+def in_target_source(name):
+    """The text of in_target/NAME, code that runs in the target and travels in the payload as text.
+
+    The assembled agent has no files (nor __file__): assemble.ts replaces each top-level
+    `X = in_target_source('f.py')` by the file's text, so this runs only from source (the tests)."""
+    package_dir = os.path.dirname(os.path.abspath(sys.modules[__name__].__file__))
+    with open(os.path.join(package_dir, 'in_target', name)) as f:
+        return f.read()
+
+
+#: closing the listener (see in_target/listener.py), for the payloads of inject and close
+LISTENER_SOURCE = in_target_source('listener.py')
 
 
 # Runs in the target, on its main thread, with fresh globals (no __file__). Its only input is the
 # base64 JSON literal substituted for __WAND_CONFIG__: no string is ever interpolated into code.
 # Nothing may escape from it: every failure is reported to the agent or dropped.
 PAYLOAD_TEMPLATE = r'''
-# kubectl-wand: injected through sys.remote_exec; reports to the kubectl-wand agent, then returns.
+# kubectl-wand: injected through sys.remote_exec (or the ptrace injector before 3.14); reports to the kubectl-wand agent, then returns.
+
+# in_target/listener.py (inject and close only), run by _wand_listener() in a namespace of its own
+_WAND_LISTENER_SOURCE = '__WAND_LISTENER__'
 
 class _WandChannel(object):
     def __init__(self, sock):
@@ -82,12 +101,30 @@ def _wand_cwd():
 
 
 def _wand_import_debugpy(config):
-    import sys
+    import os, sys
     if config.get('debugpyPath') and 'debugpy' not in sys.modules:
         if config['debugpyPath'] not in sys.path:
             sys.path.insert(0, config['debugpyPath'])
+        # modules the copy's pydevd needs on older Pythons (typing_extensions on 3.9): last on the
+        # path, so the app's own copy wins
+        fallback = os.path.join(config['debugpyPath'], 'wand-fallback')
+        if os.path.isdir(fallback) and fallback not in sys.path:
+            sys.path.append(fallback)
     import debugpy
     return debugpy
+
+
+def _wand_listener():
+    """The functions of in_target/listener.py (its state lives in sys._wand_listener)."""
+    namespace = {'__name__': '_wand_listener'}
+    exec(compile(_WAND_LISTENER_SOURCE, '<kubectl-wand listener>', 'exec'), namespace)
+    return namespace
+
+
+def _wand_close(config, channel):
+    """This session leaves; the listener closes if it was the last one (see listener.leave)."""
+    report = _wand_listener()['leave'](config['session'], bool(config.get('keepListening')))
+    channel.send(dict(report, status='closed'))
 
 
 def _wand_inject(config, channel, sys_path0):
@@ -100,14 +137,22 @@ def _wand_inject(config, channel, sys_path0):
         channel.send({'status': 'error', 'code': 'no-debugpy',
                       'message': 'debugpy cannot be imported in the target: %s' % exc})
         return None
+    listener = _wand_listener()
     api = sys.modules.get('debugpy.server.api')
     called = bool(getattr(getattr(api, 'listen', None), 'called', False))
     host, port = '127.0.0.1', config['livePort']
 
     def report(host, port, reused):
+        if reused:
+            owner = listener['owner']()
+        else:  # debugpy sets listen.called only after this point: ours, by definition
+            owner = 'wand'
+            listener['note_listening'](host, port)
+        joined = listener['join'](config['session'], config.get('agentPid'), config.get('agentStart'))
         main_file = _wand_main_file()
         channel.send({
             'status': 'listening', 'host': host, 'port': port, 'reused': reused,
+            'owner': owner, 'otherSessions': joined.get('otherSessions', 0),
             'debugpyVersion': str(getattr(debugpy, '__version__', '?')),
             'cwd': _wand_cwd(), 'mainFile': main_file, 'sysPath0': sys_path0,
             'underSitePackages': bool(main_file) and ('/site-packages/' in main_file
@@ -126,8 +171,11 @@ def _wand_inject(config, channel, sys_path0):
             # after the adapter went away; a listen() before that is torn down with it).
             _wand_wait_for_old_session(api)
             api.listen.called = False
+        listener['prepare_listen']()
         debugpy.configure(subProcess=False)
         sys._wand_debugpy = _wand_listen(debugpy, config['port'], lambda: report('127.0.0.1', config['port'], False))
+        # now pydevd holds the adapter's token: find and remember the adapter
+        listener['note_listening']('127.0.0.1', config['port'])
     else:
         report(host, port, True)
     if config['waitForClient']:
@@ -285,7 +333,8 @@ def _wand_after_imports(config_b64, seconds=60.0):
             return
         import base64, json
         config = json.loads(base64.b64decode(config_b64).decode('utf-8'))
-        if os.path.exists(config['status']):  # else the agent has given up
+        # else the agent has given up; before 3.14 (no sys.remote_exec) the agent queues us again
+        if os.path.exists(config['status']) and hasattr(sys, 'remote_exec'):
             sys.remote_exec(os.getpid(), config['payload'])
     except BaseException:
         pass
@@ -328,6 +377,8 @@ def _wand_run(config_b64):
         try:
             if config['mode'] == 'inject':
                 after = _wand_inject(config, channel, sys_path0)
+            elif config['mode'] == 'close':
+                _wand_close(config, channel)
             else:
                 interrupted = _wand_exec(config, channel)
         except BaseException as exc:
@@ -356,4 +407,6 @@ except BaseException:
 
 def render_payload(config):
     encoded = base64.b64encode(json.dumps(config).encode('utf-8')).decode('ascii')
-    return PAYLOAD_TEMPLATE.replace("'__WAND_CONFIG__'", "'%s'" % encoded)
+    listener = LISTENER_SOURCE if config.get('mode') in ('inject', 'close') else ''
+    return (PAYLOAD_TEMPLATE.replace("'__WAND_LISTENER__'", repr(listener))
+            .replace("'__WAND_CONFIG__'", "'%s'" % encoded))

@@ -1,8 +1,9 @@
-"""What a Python process's executable and command line say: interpreter names, options, version
-and why remote debugging is switched off."""
+"""What a Python process's executable and command line say: interpreter names, options, version,
+how kubectl-wand would inject it and why remote debugging is switched off."""
 
 import os
 import re
+import sys
 
 #: PYTHON_DISABLE_REMOTE_DEBUG and -X disable-remote-debug switch sys.remote_exec off in a process
 DISABLE_ENV = 'PYTHON_DISABLE_REMOTE_DEBUG'
@@ -84,8 +85,41 @@ def version_tuple(version):
         return None
 
 
+#: the oldest Python the ptrace injector handles; from 3.14 on, sys.remote_exec does the work
+OLDEST_PYTHON = (3, 9)
+REMOTE_EXEC_PYTHON = (3, 14)
+
+
 def too_old_reason(version):
     parts = version_tuple(version)
-    if parts is not None and parts[:2] < (3, 14):
-        return 'Python %s: sys.remote_exec needs 3.14+' % version
+    if parts is not None and parts[:2] < OLDEST_PYTHON:
+        return 'Python %s: kubectl-wand needs 3.9+ (3.9-3.13 through its ptrace injector, 3.14+ through ' \
+               'sys.remote_exec)' % version
+    return None
+
+
+def injector_for(version):
+    """How code gets into a process of this Python version: 'remote_exec' (3.14+), 'ptrace'
+    (3.9-3.13) or None (older, or unknown)."""
+    parts = version_tuple(version)
+    if parts is None or parts[:2] < OLDEST_PYTHON:
+        return None
+    return 'remote_exec' if parts[:2] >= REMOTE_EXEC_PYTHON else 'ptrace'
+
+
+def ptrace_refusal(environ, xoptions, machine=None):
+    """(AgentErrorCode, why) when the ptrace injector must not inject a 3.9-3.13 process, else None.
+
+    The app's opt-out is honoured whatever its interpreter options (-E/-I included): before 3.14 no
+    interpreter check stands behind it, the variable is the app's only way to say no.
+    """
+    machine = machine or os.uname()[4]
+    if machine != 'x86_64':
+        return 'unsupported-arch', 'Python before 3.14 is injected with ptrace, on x86_64 only (this node: %s)' % machine
+    if sys.version_info[:2] < OLDEST_PYTHON:
+        return 'unsupported-python', "the container's python3 is %d.%d: kubectl-wand's agent needs 3.9+ to inject " \
+                                     'Python before 3.14' % tuple(sys.version_info[:2])
+    disabled = remote_debug_disabled(environ, set(), xoptions)
+    if disabled:
+        return 'remote-debug-disabled', disabled[1]
     return None

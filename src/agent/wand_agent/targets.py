@@ -6,18 +6,20 @@ from .events import AgentError
 from .helper_python import probe_python
 from .listing import ProcessFacts
 from .procfs import process_exists, read_environ, read_stat, read_status, status_ids
-from .python_facts import remote_debug_disabled_reason, too_old_reason
+from .python_facts import injector_for, ptrace_refusal, remote_debug_disabled_reason, too_old_reason
 from .trace_probe import probe_trace
 from .tracing import agent_capabilities
 
 
 class Target(object):
-    """A validated target process: Python 3.14+, ours to trace."""
+    """A validated target process: Python 3.9+, ours to trace."""
 
     def __init__(self, pid, facts, version):
         self.pid = pid
         self.facts = facts
         self.version = version
+        #: 'remote_exec' (3.14+) or 'ptrace' (3.9-3.13): how code gets into it
+        self.injector = injector_for(version)
         self.exe_path = '/proc/%d/exe' % pid
         uids = status_ids(facts.status, 'Uid')
         gids = status_ids(facts.status, 'Gid')
@@ -47,7 +49,12 @@ def inspect_target(pid, need_remote_exec=True):
     too_old = too_old_reason(version)
     if too_old:
         raise AgentError('python-too-old', 'process %d: %s' % (pid, too_old))
-    if need_remote_exec:
+    if injector_for(version) == 'ptrace':
+        if need_remote_exec:
+            refusal = ptrace_refusal(facts.environ, facts.xoptions)
+            if refusal:
+                raise AgentError(refusal[0], 'process %d: %s' % (pid, refusal[1]))
+    elif need_remote_exec:
         if supported is False:
             raise AgentError('remote-debug-disabled',
                              'process %d: Python %s was built without remote debugging' % (pid, version))

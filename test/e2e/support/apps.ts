@@ -8,13 +8,22 @@ import { join, resolve } from 'node:path';
 
 export const MANIFEST_DIR = resolve(__dirname, '../../manifests');
 
-export type TestImage = 'wand-test/python:3.14' | 'wand-test/python:3.14-slim' | 'wand-test/python:3.13';
+export type TestImage =
+  | 'wand-test/python:3.14'
+  | 'wand-test/python:3.14-slim'
+  | 'wand-test/python:3.13'
+  | 'wand-test/python:3.11'
+  | 'wand-test/python:3.12'
+  | 'wand-test/python:3.10'
+  | 'wand-test/python:3.9'
+  | 'wand-test/python:3.8';
 
 /** what attaching to the scenario's app should end in */
 export type Outcome =
   | 'attach' // stops on the breakpoint
+  | 'attach-ptrace' // stops on the breakpoint, injected by kubectl-wand's ptrace injector (3.9-3.13)
   | 'remote-debug-disabled' // the target refuses sys.remote_exec
-  | 'python-too-old' // no sys.remote_exec before 3.14
+  | 'python-too-old' // no sys.remote_exec, and older than the ptrace injector's 3.9
   | 'main-thread-blocked'; // remote_exec is queued but never runs
 
 export interface Scenario {
@@ -77,6 +86,22 @@ function scenario(input: ScenarioInput): Scenario {
     pid1Serves: false,
     ...input,
   };
+}
+
+/** One app of test/manifests/py-old.yaml: Python before 3.14, the app as PID 1. */
+function pyOld(name: string, image: TestImage, appFile = '/app/app.py', breakpointLine = 8): Scenario {
+  return scenario({
+    id: `py-old/${name}`,
+    namespace: 'wand-py-old',
+    service: name,
+    workload: `deployment/${name}`,
+    container: 'app',
+    image,
+    appFile,
+    breakpointLine,
+    pid1Serves: true,
+    outcome: 'attach-ptrace',
+  });
 }
 
 export const SCENARIOS = {
@@ -174,6 +199,33 @@ export const SCENARIOS = {
     image: 'wand-test/python:3.13',
     appFile: '/app/main.py',
     breakpointLine: 7,
+    pid1Serves: true,
+    outcome: 'attach-ptrace',
+  }),
+  'py313/reload': scenario({
+    id: 'py313/reload',
+    namespace: 'wand-py313',
+    service: 'api-reload',
+    workload: 'deployment/api-reload',
+    container: 'api',
+    image: 'wand-test/python:3.13',
+    appFile: '/app/main.py',
+    breakpointLine: 7,
+    outcome: 'attach-ptrace',
+  }),
+  'py-old/py311': pyOld('py311', 'wand-test/python:3.11', '/app/flask_app.py'),
+  'py-old/py312': pyOld('py312', 'wand-test/python:3.12'),
+  'py-old/py310': pyOld('py310', 'wand-test/python:3.10'),
+  'py-old/py39': pyOld('py39', 'wand-test/python:3.9'),
+  py38: scenario({
+    id: 'py38',
+    namespace: 'wand-py38',
+    service: 'py38',
+    workload: 'deployment/py38',
+    container: 'app',
+    image: 'wand-test/python:3.8',
+    appFile: '/app/app.py',
+    breakpointLine: 8,
     pid1Serves: true,
     outcome: 'python-too-old',
   }),

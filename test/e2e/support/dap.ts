@@ -148,3 +148,46 @@ export async function attachAndHitBreakpoint(run: BreakpointRun): Promise<Breakp
     if (trigger) await within('trigger settle', ms, trigger).catch(() => undefined);
   }
 }
+
+export interface HeldAtBreakpoint {
+  stoppedLine: number;
+  /** settles when the request that stopped completes (after whoever resumes it) */
+  trigger: Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
+  /** resolves when the adapter closed our connection (e.g. the listener was closed) */
+  adapterClosed: Promise<void>;
+  /** drop the connection without a DAP disconnect, as an editor that is killed */
+  destroy(): void;
+}
+
+/**
+ * Like attachAndHitBreakpoint, but leaves the debuggee stopped and the editor attached: for what
+ * happens to a held request when the session ends under it.
+ */
+export async function attachAndHoldAtBreakpoint(run: Omit<BreakpointRun, 'evaluate'>): Promise<HeldAtBreakpoint> {
+  const host = run.host ?? '127.0.0.1';
+  const ms = run.timeoutMs ?? 15_000;
+  const socket = await connect(host, run.port, ms);
+  socket.on('error', () => undefined);
+  const adapterClosed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const step = <T>(name: string, promise: Promise<T>): Promise<T> => within(name, ms, promise);
+  const dc = new SocketDebugClient(socket, ms);
+  try {
+    await step('initialize', dc.initializeRequest({ adapterID: 'debugpy', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true }));
+    const initialized = dc.waitForEvent('initialized', ms);
+    const attached = settled(dc.attachRequest({ justMyCode: false, connect: { host, port: run.port } } as DebugpyAttachArguments));
+    await step('initialized event', initialized);
+    const breakpoints = await step('setBreakpoints', dc.setBreakpointsRequest({ source: { path: run.file }, breakpoints: [{ line: run.line }] }));
+    if (!breakpoints.body.breakpoints[0]?.verified) throw new Error(`breakpoint ${run.file}:${run.line} not verified`);
+    await step('configurationDone', dc.configurationDoneRequest());
+    const attach = await step('attach', attached);
+    if (!attach.ok) throw attach.error;
+    const stopped = dc.waitForEvent('stopped', ms) as Promise<DebugProtocol.StoppedEvent>;
+    const trigger = settled(Promise.resolve().then(run.trigger));
+    const stop = await step('stopped event', stopped);
+    const trace = await step('stackTrace', dc.stackTraceRequest({ threadId: stop.body.threadId as number, startFrame: 0, levels: 1 }));
+    return { stoppedLine: trace.body.stackFrames[0]?.line ?? -1, trigger, adapterClosed, destroy: () => socket.destroy() };
+  } catch (error) {
+    socket.destroy();
+    throw error;
+  }
+}

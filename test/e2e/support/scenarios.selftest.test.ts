@@ -174,14 +174,11 @@ describeIfRootfs('scenario manifests run in the Debian rootfs', () => {
     }
 
     if (s.outcome === 'python-too-old') {
-      it('has no sys.remote_exec, and a 3.14 injector refuses the 3.13 target', async () => {
+      it('has no sys.remote_exec', async () => {
         const [target] = servingProcesses(app.sandbox.processes());
         const own = await inject(target?.pid ?? 1, DEBUGPY_PORT);
         expect(own.exitCode).not.toBe(0);
         expect(own.stderr).toMatch(/has no attribute 'remote_exec'/);
-        const newer = await exec(['python3.14', '-c', REMOTE_EXEC_PY, String(target?.pid ?? 1), `${INJECT_DIR}/listen-${DEBUGPY_PORT}.py`]);
-        expect(newer.exitCode).not.toBe(0);
-        expect(newer.stderr).toMatch(/3\.13/);
       }, 60_000);
     }
 

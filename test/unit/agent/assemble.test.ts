@@ -53,7 +53,7 @@ describe('the assembled agent', () => {
     const program = assembleAgent();
     const head = program.slice(0, program.indexOf('\n# ---'));
     const imports = head.split('\n').filter((line) => /^import \w+$/.test(line));
-    expect(imports).toEqual(['_thread', 'base64', 'json', 'os', 're', 'select', 'signal', 'sys', 'time'].map((m) => `import ${m}`));
+    expect(imports).toEqual(['_thread', 'base64', 'json', 'os', 're', 'select', 'signal', 'struct', 'sys', 'time'].map((m) => `import ${m}`));
     expect(program).not.toMatch(/^\s*from \.|wand_agent import/m);
   });
 });
@@ -94,5 +94,21 @@ describe('assembly rules', () => {
     expect(() => parseModule('m', '"""m."""\n\ndef f():\n    from .a import X\n')).toThrow(/only at the top/);
     expect(() => dependencyOrder([parseModule('a', mod('a', ['b'])), parseModule('b', mod('b', ['a']))])).toThrow(/cycle/);
     expect(() => dependencyOrder([parseModule('a', mod('a', ['zz']))])).toThrow(/does not exist/);
+  });
+});
+
+describe('code that runs in the target (in_target/)', () => {
+  it('travels as the exact text of its file, and the program never reads it from disk', () => {
+    const program = assembleAgent();
+    const listener = readFileSync(path.join(AGENT_PACKAGE_DIR, 'in_target', 'listener.py'), 'utf8');
+    expect(program).toContain(`LISTENER_SOURCE = r'''${listener}'''`);
+    expect(program).not.toMatch(/^\w+ = in_target_source\(/m);
+    const run = spawnSync('python3', ['-'], { input: `${program}\nprint(LISTENER_SOURCE == open(${JSON.stringify(path.join(AGENT_PACKAGE_DIR, 'in_target', 'listener.py'))}).read())\n`, encoding: 'utf8', timeout: 30_000 });
+    expect(run.stdout.trim()).toBe('True');
+  });
+
+  it('names a missing file', () => {
+    const module = '"""M."""\n\nX = in_target_source(\'gone.py\')\n';
+    expect(() => assembleSources('"""A."""', new Map([['m', module]]))).toThrow('in_target/gone.py does not exist');
   });
 });

@@ -24,6 +24,9 @@ const ERROR_CODES: Record<AgentErrorCode, true> = {
   timeout: true,
   'injected-code-failed': true,
   'version-mismatch': true,
+  'unsupported-arch': true,
+  'unsupported-python': true,
+  'not-ready': true,
   internal: true,
 };
 

@@ -61,7 +61,7 @@ end = time.monotonic() + 1.5
 while time.monotonic() < end:
     pass
 '''
-LAZY_MODULES = ('subprocess', 'socket', 'tempfile', 'threading', 'traceback', 'contextlib', 'shutil')
+LAZY_MODULES = ('subprocess', 'socket', 'tempfile', 'threading', 'traceback', 'contextlib', 'shutil', 'ctypes')
 
 
 def modules_after(source):

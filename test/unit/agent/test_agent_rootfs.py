@@ -126,8 +126,9 @@ def debugpy_zip_base64():
     return base64.b64encode(data.getvalue()).decode()
 
 
-@requires_container
-class ContainerTest(unittest.TestCase):
+class AppContainerCase(unittest.TestCase):
+    """A container on the test image with the apps of these tests in APP_DIR; no /tmp leftovers."""
+
     @classmethod
     def setUpClass(cls):
         cls.logs = tempfile.mkdtemp(prefix='wand-test-logs-')
@@ -148,6 +149,9 @@ class ContainerTest(unittest.TestCase):
         leftovers = [e for e in self.c.tmp_entries() if e.startswith('wand-') and not e.startswith('wand-debugpy-')]
         self.assertEqual(leftovers, [], 'files left in the container /tmp')
 
+
+@requires_container
+class ContainerTest(AppContainerCase):
     def target(self, code=LOOP, **kwargs):
         proc = self.c.python(code, ready='ready', **kwargs)
         self.addCleanup(proc.stop)
@@ -345,15 +349,6 @@ class ContainerTest(unittest.TestCase):
         assert_pending_payload_disarmed(self, self.c, sleeper)
 
     # -- not debuggable ----------------------------------------------------------------------
-
-    def test_python_313_is_too_old(self):
-        old = self.target(interpreter='python3.13')
-        record = self.record(old.pid)
-        self.assertFalse(record['debuggable'])
-        self.assertTrue(record['python'].startswith('3.13.'))
-        self.assertRegex(record['reason'], r'^Python 3\.13\.\d+: sys\.remote_exec needs 3\.14\+$')
-        run = self.inject(old.pid, free_port())
-        self.assertEqual(run.last['code'], 'python-too-old')
 
     def test_remote_debug_disabled(self):
         by_option = self.target(options=['-X', 'disable-remote-debug'])

@@ -97,7 +97,7 @@ class DoctorHereTest(unittest.TestCase):
         self.assertEqual(facts, {'pid': 999999999, 'exists': False, 'isPython': False, 'python': None,
                                  'remoteDebugBuild': None, 'remoteDebugDisabled': None,
                                  'remoteDebugDisabledCode': None, 'traceDenied': None, 'traceDeniedCode': None,
-                                 'debugpy': None, 'writableDir': None, 'debugpyPort': None})
+                                 'debugpy': None, 'writableDir': None, 'debugpyPort': None, 'injector': None, 'injectorRefused': None})
 
 
 if __name__ == '__main__':

@@ -87,8 +87,10 @@ class ReasonCodeTest(unittest.TestCase):
         with mock.patch.object(listing, 'probe_trace', lambda *args: refused):
             self.assertEqual(self.unusable(self.facts(uid=os.getuid() + 1)), ('permission-denied', refused[1]))
         self.assertEqual(self.unusable(self.facts(), version=None)[0], 'internal')
-        self.assertEqual(self.unusable(self.facts(), version='3.13.1'),
-                         ('python-too-old', 'Python 3.13.1: sys.remote_exec needs 3.14+'))
+        self.assertEqual(self.unusable(self.facts(), version='3.8.18')[0], 'python-too-old')
+        self.assertIsNone(self.unusable(self.facts(), version='3.13.1', supported=None))
+        self.assertEqual(self.unusable(self.facts(environ={'PYTHON_DISABLE_REMOTE_DEBUG': ''}), version='3.9.18'),
+                         ('remote-debug-disabled', 'PYTHON_DISABLE_REMOTE_DEBUG is set in its environment'))
         self.assertEqual(self.unusable(self.facts(), supported=False)[0], 'remote-debug-disabled')
         self.assertEqual(self.unusable(self.facts(xoptions=['disable-remote-debug']))[0], 'remote-debug-disabled')
         self.assertEqual(self.unusable(self.facts(environ={'PYTHON_DISABLE_REMOTE_DEBUG': ''})),
@@ -108,7 +110,8 @@ class ReasonCodeTest(unittest.TestCase):
             if record['reasonCode'] is not None:
                 self.assertIn(record['reasonCode'], contract.ERROR_CODES)
         [mine] = [r for r in records if r['pid'] == child.pid]
-        self.assertEqual(mine['reasonCode'], 'python-too-old' if sys.version_info < (3, 14) else 'remote-debug-disabled')
+        self.assertEqual(mine['reasonCode'], 'remote-debug-disabled')
+        self.assertEqual(mine['injector'], 'ptrace' if sys.version_info < (3, 14) else 'remote_exec')
 
     def test_redact_argv(self):
         self.assertEqual(listing.redact_argv(['a', '--server-access-token', 's3', '--x']),

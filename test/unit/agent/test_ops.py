@@ -20,8 +20,8 @@ class OperationsTest(unittest.TestCase):
             self.assertEqual(run.last['code'], 'not-python')
             if sys.version_info < (3, 14):
                 run = run_agent({'op': 'stack', 'pid': old.pid})
-                self.assertEqual(run.last['code'], 'python-too-old')
-                self.assertIn('needs 3.14+', run.last['message'])
+                self.assertEqual(run.last['code'], 'unsupported-python')
+                self.assertIn('needs Python 3.14', run.last['message'])
         finally:
             stop(sleeper, old)
 
@@ -56,7 +56,7 @@ class RequestFieldsTest(unittest.TestCase):
         ops.check_syntax('x = (', target)
 
     def test_every_operation(self):
-        self.assertEqual(sorted(ops.OPERATIONS), ['doctor', 'exec', 'inject', 'list', 'stack'])
+        self.assertEqual(sorted(ops.OPERATIONS), ['close', 'doctor', 'exec', 'inject', 'list', 'stack'])
 
 
 if __name__ == '__main__':

@@ -47,9 +47,22 @@ class PythonOptionsTest(unittest.TestCase):
             self.assertFalse(python_facts.is_python_executable(name), name)
 
     def test_too_old(self):
-        self.assertEqual(python_facts.too_old_reason('3.13.15'), 'Python 3.13.15: sys.remote_exec needs 3.14+')
-        self.assertIsNone(python_facts.too_old_reason('3.14.0'))
-        self.assertIsNone(python_facts.too_old_reason('3.15.1'))
+        self.assertIn('Python 3.8.18: kubectl-wand needs 3.9+', python_facts.too_old_reason('3.8.18'))
+        for version in ('3.9.0', '3.13.15', '3.14.0', '3.15.1'):
+            self.assertIsNone(python_facts.too_old_reason(version), version)
+
+    def test_injector_by_version(self):
+        self.assertEqual([python_facts.injector_for(v) for v in ('3.8.18', '3.9.0', '3.13.15', '3.14.0', '3.15.1', None)],
+                         [None, 'ptrace', 'ptrace', 'remote_exec', 'remote_exec', None])
+
+    def test_ptrace_refusals(self):
+        self.assertEqual(python_facts.ptrace_refusal({}, [], machine='aarch64')[0], 'unsupported-arch')
+        self.assertIsNone(python_facts.ptrace_refusal({}, [], machine='x86_64'))
+        # the opt-out counts whatever the interpreter's flags: before 3.14 nothing else checks it
+        self.assertEqual(python_facts.ptrace_refusal({'PYTHON_DISABLE_REMOTE_DEBUG': ''}, [], machine='x86_64'),
+                         ('remote-debug-disabled', 'PYTHON_DISABLE_REMOTE_DEBUG is set in its environment'))
+        self.assertEqual(python_facts.ptrace_refusal({}, ['disable-remote-debug'], machine='x86_64')[0],
+                         'remote-debug-disabled')
 
 
 class RemoteDebugOffCodeTest(unittest.TestCase):

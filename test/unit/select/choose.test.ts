@@ -140,6 +140,12 @@ describe('chooseProcesses with --pid', () => {
     expect(result.reason).toBe('PID 8 — python3 /usr/bin/gunicorn -w 2 -b 0.0.0.0:8000 app:app (chosen with --pid)');
   });
 
+  it('a process picked at a prompt is said to be chosen, not named with --pid', () => {
+    const processes = classified('gunicorn-2-workers');
+    const worker = processes.find((p) => p.pid === 8)!;
+    expect(describeChoice([worker], processes, { explicit: 'prompt' })).toBe('PID 8 — python3 /usr/bin/gunicorn -w 2 -b 0.0.0.0:8000 app:app (chosen)');
+  });
+
   it('an explicit manager is allowed, with a note on who serves', () => {
     const result = chosen(chooseProcesses(classified('uvicorn-reload'), { pid: 1 }));
     expect(result.reason).toBe(

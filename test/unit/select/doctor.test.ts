@@ -110,10 +110,20 @@ describe('processChecks', () => {
     expect(checks.debugpy.message).toContain('debugpy 1.8.20 importable');
   });
 
-  it('Python 3.13 fails and skips the 3.14-only check', () => {
-    const checks = check(facts({ python: '3.13.7', remoteDebugBuild: null }));
-    expect(checks.python).toMatchObject({ status: 'fail', message: expect.stringContaining('3.14 or newer') });
+  it('Python 3.13 passes through the ptrace injector; its opt-out still counts', () => {
+    const checks = check(facts({ python: '3.13.7', remoteDebugBuild: null, injector: 'ptrace' }));
+    expect(checks.python).toMatchObject({ status: 'pass', message: expect.stringContaining('injected with ptrace') });
+    expect(checks['remote-debug'].status).toBe('pass');
+    const off = check(facts({ python: '3.13.7', remoteDebugBuild: null, injector: 'ptrace', remoteDebugDisabled: 'PYTHON_DISABLE_REMOTE_DEBUG is set in its environment' }));
+    expect(off['remote-debug'].status).toBe('fail');
+  });
+
+  it('Python 3.8 fails and skips the remote-debug check; a refused injector fails', () => {
+    const checks = check(facts({ python: '3.8.18', remoteDebugBuild: null }));
+    expect(checks.python).toMatchObject({ status: 'fail', message: expect.stringContaining('3.9 or newer') });
     expect(checks['remote-debug'].status).toBe('skip');
+    const arm = check(facts({ python: '3.12.1', injector: 'ptrace', injectorRefused: 'Python before 3.14 is injected with ptrace, on x86_64 only (this node: aarch64)' }));
+    expect(arm.python).toMatchObject({ status: 'fail', message: expect.stringContaining('x86_64 only') });
   });
 
   it.each([
@@ -198,7 +208,7 @@ describe('doctorReport', () => {
   });
 
   it('not ok when a check fails', () => {
-    expect(doctorReport(cluster, [podFacts(facts({ python: '3.13.1' }))], undefined).ok).toBe(false);
+    expect(doctorReport(cluster, [podFacts(facts({ python: '3.8.18' }))], undefined).ok).toBe(false);
   });
 
   it('a forbidden exec skips the pod with a pointer to RBAC, and is not ok', () => {

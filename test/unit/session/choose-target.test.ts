@@ -7,7 +7,7 @@ import type { Chooser } from '../../../src/session/chooser';
 import { NO_CHOOSER } from '../../../src/session/chooser';
 import { ChoiceError, chooseProcessesOf } from '../../../src/session/choose-target';
 import type { PodProcesses } from '../../../src/session/discover';
-import { proc } from '../select/helpers';
+import { fixture, proc } from '../select/helpers';
 
 const POD: Pod = { metadata: { name: 'web-1', namespace: 'shop' }, spec: { containers: [{ name: 'app' }] } };
 
@@ -63,7 +63,7 @@ describe('chooseProcessesOf', () => {
 
   it.each([
     ['remote-debug-disabled', /^remove PYTHON_DISABLE_REMOTE_DEBUG \/ -X disable-remote-debug .* \(details: kubectl wand doctor pod\/web-1 -n shop\)$/],
-    ['python-too-old', /^sys\.remote_exec needs Python 3\.14\+ in the target/],
+    ['python-too-old', /^kubectl-wand needs Python 3\.9\+ in the target/],
     ['permission-denied', /^run the app as the same user as kubectl exec/],
   ] as const)('a process not debuggable for %s gets that remedy, from the agent\'s reasonCode', async (reasonCode, remedy) => {
     const blocked = proc(1, 0, ['python3', 'app.py'], { debuggable: false, reason: 'whatever the agent says', reasonCode } as Partial<ProcessRecord>);
@@ -77,5 +77,26 @@ describe('chooseProcessesOf', () => {
     const blocked = proc(1, 0, ['python3', 'app.py'], { debuggable: false, reason: 'PYTHON_DISABLE_REMOTE_DEBUG is set in its environment' });
     const error = await choiceError([blocked], 1);
     expect(error.remedy).toBe('see why with: kubectl wand doctor pod/web-1 -n shop');
+  });
+});
+
+describe('several equally good workers, one process wanted', () => {
+  const GUNICORN = fixture('gunicorn-2-workers');
+  const workers = classifyProcesses(GUNICORN).filter((p) => p.recommended).map((p) => p.pid);
+
+  it('asks which worker on a terminal and says it was chosen', async () => {
+    const chooser = asking();
+    const choice = await chooseProcessesOf(listed(GUNICORN), {}, false, chooser);
+    expect(workers).toHaveLength(2);
+    expect(chooser.offered).toEqual([workers]);
+    expect(choice.chosen.map((p) => p.pid)).toEqual([workers[1]]);
+    expect(choice.reason).toMatch(new RegExp(`^PID ${workers[1]} — .*\\(chosen\\)$`));
+  });
+
+  it('takes every worker without asking when all are wanted (debug), the first when nobody can be asked', async () => {
+    const chooser = asking();
+    expect((await chooseProcessesOf(listed(GUNICORN), {}, true, chooser)).chosen.map((p) => p.pid)).toEqual(workers);
+    expect(chooser.offered).toEqual([]);
+    expect((await chooseProcessesOf(listed(GUNICORN), {}, false, NO_CHOOSER)).chosen.map((p) => p.pid)).toEqual([workers[0]]);
   });
 });

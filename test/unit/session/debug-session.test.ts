@@ -82,6 +82,14 @@ describe('DebugSession', () => {
     expect(h.forwards()).toHaveLength(1);
   });
 
+  it('stop: every injected process is asked to close its listener, and the answers are returned', async () => {
+    const h = setup();
+    await h.session.start(WEB1);
+    const closed = await h.session.stop();
+    expect(h.requests().filter((r) => r.op === 'close')).toEqual([expect.objectContaining({ op: 'close', pid: 8, keepListening: false })]);
+    expect(closed).toEqual([{ pid: 8, result: expect.objectContaining({ closed: true, reason: 'closed' }) }]);
+  });
+
   it('worker reloaded: the new worker is injected on the same exec and port', async () => {
     const h = setup();
     await h.session.start(WEB1);

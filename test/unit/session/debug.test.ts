@@ -54,7 +54,7 @@ describe('debugTarget', () => {
     expect(p.execs()).toHaveLength(1);
     expect(p.execs()[0]).toContain('services/api');
     stop();
-    await expect(ended).resolves.toEqual({ beforeReady: false, error: undefined });
+    await expect(ended).resolves.toEqual({ beforeReady: false, closed: [{ pid: 8, result: expect.objectContaining({ reason: 'closed' }) }], error: undefined });
     await until('the agent closed', () => p.closedAgents() === 1);
   });
 

@@ -1,0 +1,106 @@
+/**
+ * Python 3.9–3.13 end to end: no sys.remote_exec, so kubectl-wand's agent injects debugpy with its
+ * ptrace injector (x86_64). A real DAP client stops on a breakpoint in uvicorn on 3.13 (Debian's,
+ * its own debugpy), Flask on Debian 12's 3.11, and standard-library servers on the pyenv 3.12, 3.10
+ * and 3.9 (debugpy copied in); exec prints its output; a reload re-injects the 3.13 worker.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { localDebugpyDir } from './support/local-debugpy';
+import { attachAndHitBreakpoint } from './support/dap';
+import { SCENARIOS, type Scenario, type ScenarioId } from './support/apps';
+import { httpGetInPod } from './support/http-in-pod';
+import { e2eAvailable, startWandEnv, type WandChild, type WandEnv } from './support/wand-env';
+
+const run = e2eAvailable() && process.arch === 'x64' ? describe : describe.skip;
+jest.setTimeout(240_000);
+
+const ATTACH: ScenarioId[] = ['py313', 'py-old/py311', 'py-old/py312', 'py-old/py310', 'py-old/py39'];
+const RELOAD: ScenarioId = 'py313/reload';
+
+interface ReadyEvent {
+  event: string;
+  pod: string;
+  injector: string | null;
+  debugpyVersion: string | null;
+  targets: Array<{ pid: number; localPort: number; remotePort: number; reused: boolean }>;
+}
+
+run('Python 3.9–3.13 through the ptrace injector', () => {
+  let env: WandEnv;
+  const children: WandChild[] = [];
+
+  beforeAll(async () => {
+    const all = [...ATTACH, RELOAD].map((id) => SCENARIOS[id]);
+    env = await startWandEnv([...new Set(all.map((s) => s.manifest))]);
+    await env.waitServing([...new Set(all.map((s) => s.namespace))], 8000);
+  });
+  afterEach(async () => {
+    for (const c of children.splice(0)) {
+      if (c.child.exitCode === null && c.child.pid) process.kill(-c.child.pid, 'SIGKILL');
+    }
+  });
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  function startDebug(s: Scenario): WandChild {
+    const args = ['debug', `svc/${s.service}`, '-n', s.namespace, '-o', 'json', '--local-port', '0', '--debugpy-from', localDebugpyDir()];
+    const child = env.spawnWand(args);
+    children.push(child);
+    return child;
+  }
+
+  const request = (s: Scenario, pod: string) => httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', s.namespace], pod, s.container, s.url, { timeoutMs: 60_000 });
+
+  async function hitBreakpoint(s: Scenario, ev: ReadyEvent) {
+    return attachAndHitBreakpoint({
+      port: ev.targets[0]!.localPort,
+      file: s.appFile,
+      line: s.breakpointLine,
+      evaluate: s.evaluate,
+      timeoutMs: 60_000,
+      trigger: () => request(s, ev.pod),
+    });
+  }
+
+  async function stopSession(child: WandChild): Promise<number> {
+    child.interrupt();
+    return child.exited;
+  }
+
+  test.each(ATTACH)('%s: debug stops on the breakpoint', async (id) => {
+    const s = SCENARIOS[id];
+    const child = startDebug(s);
+    const ev = (await child.nextEvent((e) => e.event === 'ready', 120_000)) as unknown as ReadyEvent;
+    expect(ev.injector).toBe('ptrace');
+    const hit = await hitBreakpoint(s, ev);
+    expect(hit).toEqual({ stoppedLine: s.breakpointLine, stoppedPath: s.appFile, evaluated: s.expectedValue, requestCompleted: true });
+    expect(await stopSession(child)).toBe(0);
+  });
+
+  test.each(ATTACH)('%s: exec prints its output on the caller\'s terminal', async (id) => {
+    const s = SCENARIOS[id];
+    const r = await env.wand(['exec', `svc/${s.service}`, '-n', s.namespace, '-q', '--code',
+      "import sys, threading\nprint('main' if threading.current_thread() is threading.main_thread() else 'other')\nsys.version_info[:2]"]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const minor = s.image.split(':')[1]!.split('.')[1];
+    expect(r.stdout).toBe(`main\n(3, ${minor})\n`);
+  });
+
+  test('3.13 under uvicorn --reload: the new worker is re-injected and stops on the breakpoint', async () => {
+    const s = SCENARIOS[RELOAD];
+    const child = startDebug(s);
+    const ev = (await child.nextEvent((e) => e.event === 'ready', 120_000)) as unknown as ReadyEvent;
+    const file = path.join(env.cluster.volumeDir(s.namespace, ev.pod, 'src'), path.basename(s.appFile));
+    const source = await fs.readFile(file, 'utf8');
+    await fs.writeFile(file, `${source}\n# touched by the reload test\n`);
+    const again = (await child.nextEvent((e) => e.event === 'reinjected', 60_000)) as unknown as ReadyEvent;
+    expect(again.targets[0]!.pid).not.toBe(ev.targets[0]!.pid);
+    expect(again.injector).toBe('ptrace');
+    const hit = await hitBreakpoint(s, again);
+    expect(hit.evaluated).toBe(s.expectedValue);
+    expect(await stopSession(child)).toBe(0);
+  });
+});
