@@ -86,7 +86,7 @@ run('kubectl wand debug: no debugger left behind (issue 15)', () => {
   });
   afterEach(() => {
     for (const c of children.splice(0)) {
-      if (c.child.exitCode === null && c.child.pid) process.kill(-c.child.pid, 'SIGKILL');
+      if (c.child.exitCode === null && c.child.signalCode === null && c.child.pid) process.kill(-c.child.pid, 'SIGKILL');
     }
   });
   afterAll(async () => {
@@ -256,6 +256,23 @@ run('kubectl wand debug: no debugger left behind (issue 15)', () => {
     const stopped = await stop(child);
     expect(stopped.closed.map((c) => c.reason)).toEqual(ev.targets.map(() => 'closed'));
     await expectNothingLeft(s, ev);
+  });
+
+  test('the CLI killed (SIGKILL, no Ctrl-C): the agent sees its stdin end and closes what it injected', async () => {
+    const child = startDebug(FLASK);
+    const ev = await ready(child);
+    const [target] = ev.targets as [Target];
+    expect((await podState(FLASK, ev.pod, [])).listening).toContain(target.remotePort);
+    // the whole foreground group: kubectl, the plugin and its port-forward; the agent's exec has a
+    // group of its own (it must outlive a Ctrl-C) and ends when the plugin's pipe to it closes
+    process.kill(-child.child.pid!, 'SIGKILL');
+    await child.exited;
+    let state = await podState(FLASK, ev.pod, []);
+    for (let i = 0; i < 40 && (state.listening.includes(target.remotePort) || state.adapters.length > 0); i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      state = await podState(FLASK, ev.pod, []);
+    }
+    await expectNothingLeft(FLASK, ev);
   });
 
   test('exec and stack leave no thread, file or socket behind', async () => {

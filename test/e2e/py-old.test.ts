@@ -2,7 +2,8 @@
  * Python 3.9–3.13 end to end: no sys.remote_exec, so kubectl-wand's agent injects debugpy with its
  * ptrace injector (x86_64). A real DAP client stops on a breakpoint in uvicorn on 3.13 (Debian's,
  * its own debugpy), Flask on Debian 12's 3.11, and standard-library servers on the pyenv 3.12, 3.10
- * and 3.9 (debugpy copied in); exec prints its output; a reload re-injects the 3.13 worker.
+ * and 3.9 (debugpy copied in), and the session's end closes the listener; exec prints its output;
+ * a reload re-injects the 3.13 worker.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -77,6 +78,9 @@ run('Python 3.9–3.13 through the ptrace injector', () => {
     const hit = await hitBreakpoint(s, ev);
     expect(hit).toEqual({ stoppedLine: s.breakpointLine, stoppedPath: s.appFile, evaluated: s.expectedValue, requestCompleted: true });
     expect(await stopSession(child)).toBe(0);
+    // the listener lifetime rules hold on these versions too: closed at the end, nothing left
+    const stopped = child.lines.map((l) => JSON.parse(l) as { event: string; closed?: unknown }).find((e) => e.event === 'stopped');
+    expect(stopped?.closed).toEqual([expect.objectContaining({ pid: ev.targets[0]!.pid, closed: true, reason: 'closed' })]);
   });
 
   test.each(ATTACH)('%s: exec prints its output on the caller\'s terminal', async (id) => {

@@ -302,13 +302,19 @@ def _threads_in_wait_loop():
             and getattr(getattr(t, 'additional_info', None), 'is_in_wait_loop', False)]
 
 
+def _threading_trace_hook():
+    # threading.gettrace() is 3.10+; before, the hook lives in threading._trace_hook
+    gettrace = getattr(threading, 'gettrace', None)
+    return gettrace() if gettrace else getattr(threading, '_trace_hook', None)
+
+
 def tracing_state():
     """What of a debugger is active in this process right now (for the reports and the tests)."""
     internals = _Internals()
     return {
         'monitoringTool': _monitoring_tool(),
         'settrace': sys.gettrace() is not None,
-        'threadingSettrace': threading.gettrace() is not None,
+        'threadingSettrace': _threading_trace_hook() is not None,
         'globalDebugger': internals.debugger() is not None if internals.constants else False,
         'pydevdThreads': _pydevd_threads(),
         'breakpointhookIsDebugger': internals.is_debugger_hook(sys.breakpointhook),
