@@ -4,6 +4,7 @@ import type { PodContainers } from '../session/discover-all';
 import type { Pod } from '../kube/types';
 import type { ClassifiedProcess } from '../select/roles';
 import { podColumns } from '../select/pod-status';
+import { processRoute, type ProcessRoute } from '../select/process-route';
 
 export interface ProcessJson {
   /** the container the process runs in */
@@ -23,6 +24,8 @@ export interface ProcessJson {
   cwd: string | null;
   debuggable: boolean;
   reason: string | null;
+  /** how `debug` would reach it: kubectl exec, an ephemeral debugger container (exec may not trace it), or neither */
+  route: ProcessRoute;
   debugpyPort: number | null;
   injector: Injector | null;
 }
@@ -59,6 +62,7 @@ function processJson(container: string, p: ClassifiedProcess): ProcessJson {
     cwd: p.cwd,
     debuggable: p.debuggable,
     reason: p.reason,
+    route: processRoute(p),
     debugpyPort: p.debugpyPort,
     injector: p.injector ?? null,
   };

@@ -4,6 +4,7 @@ import type { PodContainers } from '../session/discover-all';
 import type { Pod } from '../kube/types';
 import type { PodColumns } from '../select/pod-status';
 import { formatAge } from '../select/pod-status';
+import { processRoute } from '../select/process-route';
 import type { ClassifiedProcess } from '../select/roles';
 import { color } from './colors';
 import { formatBytes, formatCommand, oneLine } from './format';
@@ -46,7 +47,9 @@ function pick(p: ClassifiedProcess): string {
 function note(p: ClassifiedProcess): string {
   if (p.debugpyPort !== null) return `debugpy listening on ${p.debugpyPort}`;
   if (!p.isPython) return '';
-  return p.debuggable ? '' : `not debuggable: ${p.reason ?? 'unknown'}`;
+  if (p.debuggable) return '';
+  const why = p.reason ?? 'unknown';
+  return processRoute(p) === 'ephemeral' ? `through an ephemeral container (kubectl exec: ${why})` : `not debuggable: ${why}`;
 }
 
 /** Every container's processes, the container `debug` would use first (as listed in the pod otherwise). */

@@ -31,6 +31,17 @@ run('a node with Yama ptrace_scope=1', () => {
     await env.waitServing([APP.namespace], 8000, 10_000);
   });
 
+  test('pods --with-pids: the app is reached through an ephemeral container, with the exec route\'s cause', async () => {
+    const r = await env.wand(['pods', `svc/${APP.service}`, '-n', APP.namespace, '--with-pids', '-o', 'json']);
+    expect(r.code).toBe(0);
+    const procs = (JSON.parse(r.stdout) as { pods: Array<{ processes: Array<{ recommended: boolean; debuggable: boolean; route: string | null; reason: string }> }> }).pods[0]!.processes;
+    const worker = procs.find((p) => p.recommended)!;
+    expect(worker).toMatchObject({ debuggable: false, route: 'ephemeral' });
+    expect(worker.reason).toMatch(/Yama ptrace_scope=1/);
+    const table = await env.wand(['pods', `svc/${APP.service}`, '-n', APP.namespace, '--with-pids']);
+    expect(table.stdout).toMatch(/★.*through an ephemeral container \(kubectl exec: no permission to trace it: Yama ptrace_scope=1/);
+  });
+
   test('doctor shows both routes: exec blocked by the Yama scope it read in the pod, ephemeral available; exits 0', async () => {
     const r = await env.wand(['doctor', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json']);
     expect(r.code).toBe(0);
