@@ -90,7 +90,18 @@ export interface DebugConfig {
   /** --ephemeral (default auto) and --debug-image: see ./ephemeral-route */
   ephemeral?: EphemeralMode;
   debugImage?: string;
+  /** --all-pods: the local port of the pod's index-th forward (see src/select/local-ports.ts) */
+  localPortOf?(pod: string, index: number): number;
+  /** false (--all-pods): a pod that is gone ends the session (`finished` gets PodGone) instead of moving to a replacement */
+  followReplacement?: boolean;
   emit(event: DebugEvent): void;
+}
+
+/** The session's pod is gone and it does not follow a replacement (DebugConfig.followReplacement). */
+export class PodGone extends Error {
+  constructor(readonly pod: string, readonly reason: string) {
+    super(`pod ${pod} is gone (${reason})`);
+  }
 }
 
 const REPLACEMENT_TIMEOUT_MS = 120_000;
@@ -174,8 +185,9 @@ export class DebugSession {
     return { container: listed.container, note: listed.containerNote };
   }
 
-  private localPortFor(index: number): number {
-    const { localPort, port } = this.config;
+  private localPortFor(pod: Pod, index: number): number {
+    const { localPort, port, localPortOf } = this.config;
+    if (localPortOf) return localPortOf(pod.metadata.name, index);
     if (localPort === null) return port + index;
     return localPort === 0 ? 0 : localPort + index;
   }
@@ -264,7 +276,7 @@ export class DebugSession {
   private startForward(pod: Pod, index: number): Promise<ForwardSupervisor> {
     return ForwardSupervisor.start(
       this.kubectl,
-      { namespace: this.config.namespace, pod: pod.metadata.name, localPort: this.localPortFor(index), remotePort: this.config.port + index },
+      { namespace: this.config.namespace, pod: pod.metadata.name, localPort: this.localPortFor(pod, index), remotePort: this.config.port + index },
       () => this.podAlive(pod),
       {
         onRestored: (localPort, cause) => this.config.emit({ event: 'forward-restored', localPort, cause }),
@@ -380,6 +392,10 @@ export class DebugSession {
       if (this.stopping) return;
       if (alive) {
         this.state = await this.attach(pod, 'reconnected');
+        return;
+      }
+      if (this.config.followReplacement === false) {
+        this.resolveFinished(new PodGone(pod.metadata.name, reason));
         return;
       }
       this.config.emit({ event: 'pod-lost', pod: pod.metadata.name, reason });
