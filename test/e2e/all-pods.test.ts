@@ -112,6 +112,15 @@ run('kubectl wand debug --all-pods (issue 16)', () => {
     expect(file.compounds).toEqual([{ name: `wand: service/${S.service} (all pods)`, configurations: file.configurations.map((c) => c.name) }]);
   }
 
+  test('--all-pods with --pod or --pid is a usage error (exit 2), before any kubectl call', async () => {
+    for (const extra of [['--pod', 'api-'], ['--pid', '1']]) {
+      const r = await env.wand(['debug', `svc/${S.service}`, '-n', S.namespace, '--all-pods', ...extra]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--all-pods/);
+      expect(r.kubectlCalls).toEqual([]);
+    }
+  });
+
   test('2 replicas, scaled to 3 then 1: every pod attached on its own port, joined and dropped as it comes and goes', async () => {
     const base = await freePorts(4);
     child = env.spawnWand(['debug', `svc/${S.service}`, '-n', S.namespace, '--all-pods', '--local-port', String(base), '--vscode', vscodeDir, '-o', 'json']);
