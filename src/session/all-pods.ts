@@ -9,7 +9,7 @@ import { WandError } from '../errors';
 import type { KubeError } from '../kube/errors';
 import { watchPods, type PodWatch, type PodWatchEvent } from '../kube/pod-watch';
 import type { Kubectl } from '../kube/kubectl';
-import type { Pod } from '../kube/types';
+import type { List, Pod } from '../kube/types';
 import { TARGET } from '../remedies';
 import { choosePod } from '../select/choose';
 import { LocalPorts } from '../select/local-ports';
@@ -19,7 +19,8 @@ import { ChoiceError, chooseProcessesOf, type TargetContext } from './choose-tar
 import { DebugSession, PodGone, type ClosedTarget, type DebugConfig, type DebugEvent, type ReadyDetails } from './debug-session';
 import { isLivePod } from './discover';
 import { explainAgentError } from './failures';
-import { describeTarget, podQueryOf, resolvePods } from './targets';
+import { NoPods } from './errors';
+import { describeTarget, podQueryOf } from './targets';
 
 /** The events only --all-pods reports (the per-pod ones are ./debug-session's). */
 export type AllPodsEvent =
@@ -92,7 +93,7 @@ export class AllPodsSession {
     this.ports = new LocalPorts(config.localPort ?? config.port);
   }
 
-  /** Starts following the target's pods (events wait until the start is announced). */
+  /** Follows the target's pods from now on (events that arrive before the start is announced wait). */
   follow(query: readonly string[]): void {
     if (this.stopping) return;
     const startedAt = Date.now();
@@ -237,9 +238,12 @@ export class AllPodsSession {
   }
 }
 
-/** The target's pods and how to watch them, fetched together. */
+/** The target's pods and how to watch them: the selector first (a Service or workload: one call), then its pods. */
 export async function podsAndQuery(context: TargetContext): Promise<{ pods: Pod[]; query: string[]; target: string }> {
   const { kubectl, namespace, target } = context;
-  const [pods, query] = await Promise.all([resolvePods(kubectl, namespace, target), podQueryOf(kubectl, namespace, target)]);
+  const query = await podQueryOf(kubectl, namespace, target);
+  const list = await kubectl.json<List<Pod>>(['get', 'pods', '-n', namespace, ...query, '-o', 'json']);
+  const pods = list.items ?? [];
+  if (pods.length === 0) throw new NoPods(query.slice(1).join(' '), namespace, target.kind === 'selector' ? undefined : describeTarget(target));
   return { pods, query, target: describeTarget(target) };
 }

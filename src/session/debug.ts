@@ -123,6 +123,6 @@ async function debugAllPods(
   const { pods, query, target } = await podsAndQuery(context);
   const { pod: _pod, pid: _pid, allPods: _all, ...config } = request;
   const session = new AllPodsSession(context.kubectl, { ...config, namespace: context.namespace }, target, emit);
-  session.follow(query);
-  return runUntilStopped(session, () => session.start(pods), stopRequested, (error) => error);
+  // the watch starts once every pod is attached: it lists first, so a pod that came meanwhile is joined then
+  return runUntilStopped(session, () => session.start(pods).then(() => session.follow(query)), stopRequested, (error) => error);
 }
