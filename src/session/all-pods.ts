@@ -32,7 +32,7 @@ export type AllPodsEvent =
 /** What one pod's session did to its processes when the session ended. */
 export type PodClosedTarget = ClosedTarget & { pod: string };
 
-export type AllPodsConfig = Omit<DebugConfig, 'choose' | 'findPods' | 'early' | 'emit' | 'localPortOf' | 'followReplacement'>;
+export type AllPodsConfig = Omit<DebugConfig, 'choose' | 'findPods' | 'early' | 'emit' | 'localPortOf' | 'followReplacement' | 'forwardAfterList'>;
 
 /** A pod that could not be attached is left out (the others go on); this says why. */
 export class PodLeftOut extends WandError {
@@ -160,6 +160,7 @@ export class AllPodsSession {
       findPods: () => Promise.resolve([pod]),
       localPortOf: (podName, index) => this.ports.portFor(podName, index),
       followReplacement: false,
+      forwardAfterList: true,
       emit: (event) => this.onPodEvent(member, event),
     });
     this.members.set(keyOf(pod), member);

@@ -94,6 +94,8 @@ export interface DebugConfig {
   localPortOf?(pod: string, index: number): number;
   /** false (--all-pods): a pod that is gone ends the session (`finished` gets PodGone) instead of moving to a replacement */
   followReplacement?: boolean;
+  /** start the first forward once the agent has listed the processes, not at once (--all-pods: many pods start together) */
+  forwardAfterList?: boolean;
   emit(event: DebugEvent): void;
 }
 
@@ -196,9 +198,18 @@ export class DebugSession {
     const namespace = this.config.namespace;
     const name = pod.metadata.name;
     const { container, note } = await this.containerFor(pod);
-    // The first forward does not depend on the injection: start both at once.
-    const firstForward = this.config.forward ? this.startForward(pod, 0) : Promise.resolve(undefined);
-    firstForward.catch(() => undefined);
+    // The first forward does not depend on the injection: start both at once (or, with
+    // forwardAfterList, once the agent has listed, leaving the CPU to the agents' start first).
+    let forwarding: Promise<ForwardSupervisor | undefined> | undefined;
+    const firstForward = (): Promise<ForwardSupervisor | undefined> => {
+      if (!forwarding) {
+        forwarding = this.config.forward ? this.startForward(pod, 0) : Promise.resolve(undefined);
+        forwarding.catch(() => undefined);
+      }
+      return forwarding;
+    };
+    const stopFirstForward = () => forwarding?.then((f) => f?.stop(), () => undefined);
+    if (!this.config.forwardAfterList) void firstForward();
     const mode = this.config.ephemeral ?? 'auto';
     const early = kind === 'ready' && mode !== 'always' ? await this.claimEarly(pod, pods, container) : undefined;
     let route: Route = mode === 'always' ? 'ephemeral' : 'exec';
@@ -222,14 +233,14 @@ export class DebugSession {
     };
     let opening = early ? Promise.resolve(early.session) : route === 'ephemeral' ? openEphemeral() : open();
     // stop() during this attach (Ctrl-C before ready) must end what it started
-    const abandon = () => Promise.allSettled([opening.then((s) => s.close()), firstForward.then((f) => f?.stop())]);
+    const abandon = () => Promise.allSettled([opening.then((s) => s.close()), stopFirstForward()]);
     this.attaching.add(abandon);
     let session: AgentSession;
     try {
       session = await opening;
     } catch (error) {
       this.attaching.delete(abandon);
-      await firstForward.then((f) => f?.stop(), () => undefined);
+      await stopFirstForward();
       throw error;
     }
     try {
@@ -243,12 +254,13 @@ export class DebugSession {
         if (this.stopping) throw new Error('stopped');
         list = await session.request({ op: 'list', sampleSeconds: 0 });
       }
+      void firstForward();
       const processes = classifyProcesses(list.processes);
       const listed: PodProcesses = { pod, container, containerNote: note, processes, list, error: null };
       const { chosen, reason } = await this.config.choose(listed);
       this.config.emit({ event: 'chosen', pod: name, container, containerNote: note, pids: chosen.map((p) => p.pid), reason });
       const ports = new Map(chosen.map((p, i) => [p.pid, this.config.port + i]));
-      const [injected, first] = await Promise.all([this.injectAll(session, chosen, ports), firstForward]);
+      const [injected, first] = await Promise.all([this.injectAll(session, chosen, ports), firstForward()]);
       const forwards = first ? [first, ...(await Promise.all(chosen.slice(1).map((_, i) => this.startForward(pod, i + 1))))] : [];
       const state: PodState = { pod, container, session, forwards, targets: chosen, processes, ports, injected, following: Promise.resolve(), route, debugContainer };
       if (this.stopping) throw new Error('stopped');
@@ -262,7 +274,7 @@ export class DebugSession {
     } catch (error) {
       this.attaching.delete(abandon);
       await session.close();
-      await firstForward.then((f) => f?.stop(), () => undefined);
+      await stopFirstForward();
       throw error;
     }
   }
