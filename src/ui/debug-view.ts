@@ -154,6 +154,8 @@ export function createDebugRenderer(opts: RendererOptions): (event: ViewEvent) =
     readyByPod.set(d.pod, d);
   };
   let statusShown = false;
+  /** the pod-chosen line named the one pod (not so with --all-pods) */
+  let podSaid = false;
   let lastWaitingPrinted = -Infinity;
   const say = (text: string) => {
     if (statusShown && tty) opts.err.write('\r\x1b[2K');
@@ -164,10 +166,12 @@ export function createDebugRenderer(opts: RendererOptions): (event: ViewEvent) =
   const human = (e: ViewEvent) => {
     switch (e.event) {
       case 'pod-chosen':
+        podSaid = true;
         say(`${color.dim('→')} ${e.reason}`);
         return;
       case 'chosen':
-        say(`${color.dim('→')} container ${e.container}: ${e.reason}`);
+        // --all-pods has no pod-chosen line: each pod's choice names its pod
+        say(`${color.dim('→')} ${podSaid ? '' : `pod ${e.pod}, `}container ${e.container}: ${e.reason}`);
         return;
       case 'waiting': {
         const why = e.blockedIn ? `idle in ${e.blockedIn}; a request will wake it` : 'busy';

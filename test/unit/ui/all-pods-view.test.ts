@@ -55,6 +55,12 @@ describe('--all-pods events', () => {
     expect(dropped).toEqual({ event: 'pod-dropped', pod: 'api-a', reason: 'deleted', remaining: 2 });
   });
 
+  it('text: each pod\'s process choice names its pod (there is no pod-chosen line)', () => {
+    const chosen = (pod: string): ViewEvent => ({ event: 'chosen', pod, container: 'api', containerNote: '', pids: [1], reason: 'PID 1 (the only Python process)' });
+    expect(render([chosen('api-a'), chosen('api-b')], false).err).toBe('→ pod api-a, container api: PID 1 (the only Python process)\n→ pod api-b, container api: PID 1 (the only Python process)\n');
+    expect(render([{ event: 'pod-chosen', pod: 'api-a', reason: 'pod api-a (newest ready)' }, chosen('api-a')], false).err).toBe('→ pod api-a (newest ready)\n→ container api: PID 1 (the only Python process)\n');
+  });
+
   it('text: every pod\'s listeners, one compound, and a line per pod joined or dropped', () => {
     const { err } = render([allReady, { event: 'pod-joined', target: 'service/api', ...details('api-c', [5682]) }, { event: 'pod-dropped', pod: 'api-a', reason: 'deleted', remaining: 0 }], false);
     expect(err).toContain('Ready: debugpy is listening in 2 pod(s) of service/api (verified)');
