@@ -6,7 +6,7 @@
  * No polling while idle (one `kubectl get pods --watch`), one VS Code compound kept in step, and
  * Ctrl-C closes every pod's listener.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +42,26 @@ async function freePorts(count: number): Promise<number> {
     const all = await Promise.all(Array.from({ length: count }, (_, i) => free(base + i)));
     if (all.every(Boolean)) return base;
   }
+}
+
+/** kubectl children still running for the namespace (port-forwards, agent execs, the watch) */
+function kubectlLeft(namespace: string): string[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return argv.some((a) => a.endsWith('kubectl')) && argv.includes(namespace) && !argv.includes('scale') ? [argv.join(' ')] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** the TCP ports in LISTEN in the pod's network namespace (/proc/net/tcp, tcp6) */
+async function listeningIn(env: WandEnv, pod: string): Promise<number[]> {
+  const code = "import sys\nfor p in ('/proc/net/tcp', '/proc/net/tcp6'):\n    for l in open(p).read().splitlines()[1:]:\n        f = l.split()\n        if f[3] == '0A': print(int(f[1].rsplit(':', 1)[1], 16))";
+  const r = await env.kubectl(['exec', '-n', S.namespace, pod, '-c', S.container, '--', 'python3', '-c', code]);
+  expect(r.code).toBe(0);
+  return r.stdout.split('\n').filter(Boolean).map(Number);
 }
 
 function refused(port: number): Promise<boolean> {
@@ -162,8 +182,13 @@ run('kubectl wand debug --all-pods (issue 16)', () => {
     // the session goes on: the remaining port still stops
     await stopsOn(left[0]!);
 
+    expect(await listeningIn(env, left[0]!.pod)).toContain(5679);
+    expect(kubectlLeft(S.namespace).some((c) => c.includes('--watch'))).toBe(true); // the check below sees the session's children
     child.interrupt();
     expect(await child.exited).toBe(0);
+    // nothing left: no listener in the pod, no kubectl child, no local port
+    expect(await listeningIn(env, left[0]!.pod)).not.toContain(5679);
+    expect(kubectlLeft(S.namespace)).toEqual([]);
     const stopped = child.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.event === 'stopped') as { closed: unknown[] };
     expect(stopped.closed).toEqual([{ pod: left[0]!.pod, pid: left[0]!.pid, closed: true, reason: 'closed', port: 5679 }]);
     for (const t of all) expect(await refused(t.localPort)).toBe(true);
