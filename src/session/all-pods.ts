@@ -120,7 +120,7 @@ export class AllPodsSession {
       const choice = choosePod(pods.map(toPodSummary));
       throw new ChoiceError('error' in choice ? choice.message : `no pod of ${this.target} is ready`, TARGET.noUsablePod(this.config.namespace));
     }
-    for (const pod of ready) this.ports.portFor(pod.metadata.name, 0); // first ports in name order
+    for (const pod of ready) this.ports.portFor(keyOf(pod), 0); // first ports in name order
     const results = await Promise.allSettled(ready.map((pod) => this.join(pod)));
     if (this.stopping) throw new Error('stopped');
     const joined = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -158,7 +158,8 @@ export class AllPodsSession {
       // every recommended worker; nobody is asked (several prompts at once would mix)
       choose: (listed) => chooseProcessesOf(listed, {}, true, NO_CHOOSER),
       findPods: () => Promise.resolve([pod]),
-      localPortOf: (podName, index) => this.ports.portFor(podName, index),
+      // by uid: a same-named replacement (StatefulSet) gets ports of its own
+      localPortOf: (_name, index) => this.ports.portFor(keyOf(pod), index),
       followReplacement: false,
       forwardAfterList: true,
       emit: (event) => this.onPodEvent(member, event),
@@ -173,7 +174,7 @@ export class AllPodsSession {
         this.members.delete(keyOf(pod));
         this.refused.add(keyOf(pod));
         await member.session.stop().catch(() => undefined);
-        this.ports.release(name);
+        this.ports.release(keyOf(pod));
         throw new PodLeftOut(name, error);
       },
     );
@@ -213,7 +214,7 @@ export class AllPodsSession {
   }
 
   private async joinLater(pod: Pod): Promise<void> {
-    this.ports.portFor(pod.metadata.name, 0);
+    this.ports.portFor(keyOf(pod), 0);
     try {
       const member = await this.join(pod);
       if (this.stopping || !member.details || this.members.get(keyOf(pod)) !== member) return;
@@ -232,7 +233,7 @@ export class AllPodsSession {
     this.refused.add(uid);
     this.dropping.add(uid);
     await member.session.stop().catch(() => undefined);
-    this.ports.release(member.pod.metadata.name);
+    this.ports.release(keyOf(member.pod));
     if (member.reported && !this.stopping) {
       this.emit({ event: 'pod-dropped', pod: member.pod.metadata.name, reason, remaining: this.current().length });
     }
