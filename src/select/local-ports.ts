@@ -1,7 +1,8 @@
 /**
  * `debug --all-pods`: the local port of every (pod, worker) forward (a pod by its uid), handed out
- * in order from the first one (5679, 5680, …). A pod keeps its ports while it is debugged (a reconnect gets the same
- * ones back); a dropped pod's ports are freed and the lowest free port is handed out next.
+ * in order from the first one (5679, 5680, …). A pod keeps its ports while it is debugged (a
+ * reconnect gets the same ones back); a dropped pod's ports are freed and the lowest free port is
+ * handed out next.
  */
 export class LocalPorts {
   private readonly byKey = new Map<string, number>();
