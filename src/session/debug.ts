@@ -14,7 +14,7 @@ import { resolvePods } from './targets';
 export type DebugRunEvent = DebugEvent | AllPodsEvent | { event: 'pod-chosen'; pod: string; reason: string };
 
 /** What the user asked for, flags already turned into values. */
-export interface DebugRequest extends Omit<DebugConfig, 'namespace' | 'choose' | 'findPods' | 'early' | 'emit'> {
+export interface DebugRequest extends Omit<DebugConfig, 'namespace' | 'choose' | 'findPods' | 'early' | 'emit' | 'localPortOf' | 'followReplacement' | 'forwardAfterList'> {
   /** --pod: this pod of the target */
   pod?: string;
   /** --pid: this process (else every recommended worker) */

@@ -210,7 +210,7 @@ export function createDebugRenderer(opts: RendererOptions): (event: ViewEvent) =
         return;
       case 'reinjected':
         remember(e);
-        say(`${color.green('↻')} the app reloaded: injected PID ${e.targets.map((t) => t.pid).join(', ')} (same ports, reattach your editor)`);
+        say(`${color.green('↻')} the app reloaded${podSaid ? '' : ` in pod ${e.pod}`}: injected PID ${e.targets.map((t) => t.pid).join(', ')} (same ports, reattach your editor)`);
         return;
       case 'reconnected':
         remember(e);
