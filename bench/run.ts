@@ -379,10 +379,10 @@ interface Running {
   waitFor(kind: string, timeoutMs?: number): Promise<{ at: number; event: Record<string, unknown> }>;
 }
 
-function startDebug(b: Bench, s: Scenario = APP): Running {
+function startDebug(b: Bench, s: Scenario = APP, extra: string[] = []): Running {
   const tsLog = path.join(b.dir, `calls-${++b.logs}.log`);
   const t0 = now();
-  const child = b.env.spawnWand(['debug', `svc/${s.service}`, '-n', s.namespace, '-o', 'json', '--local-port', '0'], { env: wandOverrides(b, tsLog) });
+  const child = b.env.spawnWand(['debug', `svc/${s.service}`, '-n', s.namespace, '-o', 'json', '--local-port', '0', ...extra], { env: wandOverrides(b, tsLog) });
   const events: Running['events'] = [];
   let partial = '';
   const waiters: Array<() => void> = [];
@@ -624,6 +624,48 @@ async function podsOnce(b: Bench, n: number, counted: boolean): Promise<PodsSamp
   return { pods: n, ms: r.ms, calls: counted ? r.kubectlCalls.length : readCalls(tsLog, 0).length };
 }
 
+// ---------------------------------------------------------------- debug --all-pods
+
+const ALL_PODS = 5;
+
+/**
+ * `debug --all-pods` over the 5 pods of one deployment vs `debug` of one pod of it, time to the
+ * `ready` event, alternating in the same run (the first pair warms every pod up, not counted).
+ */
+async function allPodsRow(b: Bench): Promise<{ rows: string[][]; samples: Array<{ allPods: boolean; readyMs: number; targets: number }> }> {
+  const ns = `${MANY.namespace}-all-pods`;
+  const file = path.join(b.dir, 'all-pods.yaml');
+  const yaml = await fs.readFile(MANY.manifest, 'utf8');
+  await fs.writeFile(file, yaml.replace(/\bwand-many\b/g, ns).replace(/^(\s*)replicas:\s*\d+/m, `$1replicas: ${ALL_PODS}`));
+  await b.env.cluster.apply(file);
+  await b.env.cluster.settled();
+  await b.env.waitServing([ns], 8000, 120_000);
+  const s = { ...MANY, namespace: ns };
+  const once = async (allPods: boolean) => {
+    const r = startDebug(b, s, allPods ? ['--all-pods'] : []);
+    const ready = await r.waitFor('ready', 120_000);
+    await stopDebug(r);
+    const targets = (ready.event.targets as unknown[]).length;
+    if (allPods && targets !== ALL_PODS) throw new Error(`--all-pods attached ${targets} targets, not ${ALL_PODS}`);
+    return { allPods, readyMs: ready.at, targets };
+  };
+  const samples: Array<{ allPods: boolean; readyMs: number; targets: number }> = [];
+  for (let i = 0; i < RUNS + 1; i++) {
+    const pair = [await once(false), await once(true)];
+    if (i > 0) samples.push(...pair);
+    log(`  --all-pods run ${i}/${RUNS}${i === 0 ? ' (warm-up)' : ''}: one pod ${ms(pair[0]!.readyMs)}, ${ALL_PODS} pods ${ms(pair[1]!.readyMs)}`);
+  }
+  const one = median(samples.filter((sm) => !sm.allPods).map((sm) => sm.readyMs));
+  const all = median(samples.filter((sm) => sm.allPods).map((sm) => sm.readyMs));
+  return {
+    rows: [
+      [`\`debug --all-pods\` time to ready, ${ALL_PODS} pods of one deployment`, ms(all), `${RUNS}`, '≤ 1.5× one pod', `${x(all / one)} ${verdict(all / one <= 1.5)}`],
+      ['`debug` time to ready, one pod of the same deployment', ms(one), `${RUNS}`, '', ''],
+    ],
+    samples,
+  };
+}
+
 // ---------------------------------------------------------------- start-up
 
 function timeSync(cmd: string, args: string[]): number {
@@ -762,6 +804,9 @@ async function main(): Promise<void> {
       log(`  pods run ${i + 1}/${RUNS}: ${POD_COUNTS.map((n) => `${n}: ${ms(podsSamples.get(n)?.at(-1)?.ms ?? NaN)}`).join(', ')}`);
     }
 
+    log(`debug --all-pods over ${ALL_PODS} pods vs one pod, ${RUNS} runs each, alternating`);
+    const allPods = await allPodsRow(b);
+
     // ------------------------------------------------------------ figures
     const fresh = iterations.map((i) => i.fresh);
     const reused = iterations.map((i) => i.reused);
@@ -856,6 +901,7 @@ async function main(): Promise<void> {
         n === 20 ? '≤ 2× 1 pod' : '',
         `${podCalls(n)} kubectl calls${n === 20 ? `; ${x(fig.pods20over1)} ${verdict(fig.pods20over1 <= 2)} (its floor: ${x(fig.execFloor20over1)})` : ''}`,
       ]),
+      ...allPods.rows,
       ['start-up: `dist/bin/kubectl-wand --version`', ms(fig.startupWand), `${STARTUP_RUNS}`, '≤ 1.5× kubectl', `${x(fig.startupRatio)} ${verdict(fig.startupRatio <= 1.5)}`],
       ['start-up: `kubectl version --client`', ms(fig.startupKubectl), `${STARTUP_RUNS}`, '', ''],
       ['start-up of a parsed command: `dist/bin/kubectl-wand pods --help`', ms(fig.startupWandHelp), `${STARTUP_RUNS}`, '', `${x(fig.startupWandHelp / fig.startupKubectl)} kubectl (\`--version\` is answered before the parser loads)`],
@@ -900,6 +946,7 @@ async function main(): Promise<void> {
         podsCounted: [...counted.values()],
         pods: [...podsSamples.values()].flat(),
         execFloor: Object.fromEntries(execFloors),
+        allPods: allPods.samples,
       },
     };
     await fs.mkdir(path.dirname(OUT), { recursive: true });

@@ -36,6 +36,7 @@ function requestOf(args: DebugArgs): DebugRequest {
   return {
     pod: args.pod,
     pid: args.pid,
+    allPods: args['all-pods'],
     container: args.container,
     port: args.port,
     localPort: args['local-port'] ?? null,

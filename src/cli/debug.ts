@@ -1,6 +1,6 @@
 /**
  * `kubectl wand debug [TARGET] [-c C] [--pod P] [--pid N] [--port 5679] [--local-port N]
- *  [--timeout S] [--wait-for-client] [--keep-listening] [--no-forward] [--debugpy-from DIR] [--vscode[=PATH]] [-o json]`
+ *  [--all-pods] [--timeout S] [--wait-for-client] [--keep-listening] [--no-forward] [--debugpy-from DIR] [--vscode[=PATH]] [-o json]`
  */
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../errors';
@@ -16,12 +16,18 @@ export interface DebugArgs extends ChooseFlags {
   'debugpy-from'?: string;
   vscode?: string;
   output: 'text' | 'json';
+  'all-pods': boolean;
 }
 
 function builder(y: Argv): Argv<DebugArgs> {
   return withEphemeralFlags(withGlobalFlags(withTargetFlags(y)))
     .option('pod', { type: 'string', describe: 'Debug this pod of the target (default: the newest ready one)' })
     .option('pid', { type: 'number', describe: 'Debug this process (default: the worker that serves requests)' })
+    .option('all-pods', {
+      type: 'boolean',
+      default: false,
+      describe: 'Debug every ready pod of the target at once, one local port per listener from --local-port (default --port) up; pods that come later are joined, pods that go away dropped',
+    })
     .option('port', { type: 'number', default: 5679, describe: 'Port debugpy listens on in the pod (127.0.0.1 only); worker i gets port+i' })
     .option('local-port', { type: 'number', describe: 'Local port of the forward (default: same as --port; 0 picks free ports)' })
     .option('timeout', { type: 'number', default: 30, describe: 'Seconds to wait for the process to run the injected code' })
@@ -37,6 +43,7 @@ function builder(y: Argv): Argv<DebugArgs> {
     .option('output', { alias: 'o', choices: ['text', 'json'] as const, default: 'text' as const, describe: 'json: one event per line on stdout' })
     .check(validate)
     .example('$0 debug svc/api -n shop', 'Attach to the worker behind a Service, forward 127.0.0.1:5679')
+    .example('$0 debug svc/api --all-pods --vscode', 'Every replica at once, 127.0.0.1:5679, 5680, …; one VS Code compound attaches to all')
     .example('$0 debug deploy/web --pid 7 --local-port 0 -o json', 'A given process, free local port, events as JSON') as Argv<DebugArgs>;
 }
 
@@ -48,6 +55,8 @@ function validate(args: DebugArgs): boolean {
   if (!isPort(args.port, 1)) throw new UsageError(`--port must be a whole number from 1 to 65535, not ${args.port}`);
   if (!isPort(args['local-port'], 0)) throw new UsageError(`--local-port must be a whole number from 0 to 65535, not ${args['local-port']}`);
   checkPid(args.pid);
+  if (args['all-pods'] && args.pod !== undefined) throw new UsageError('--all-pods debugs every pod of the target: leave out --pod, or --all-pods to debug that one pod');
+  if (args['all-pods'] && args.pid !== undefined) throw new UsageError('--all-pods picks the workers of each pod itself: leave out --pid, or use --pod with --pid to debug one process');
   checkTimeout(args.timeout);
   return true;
 }

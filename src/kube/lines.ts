@@ -45,3 +45,43 @@ export class LineTail {
     return this.lines.map((line) => `${line}\n`).join('');
   }
 }
+
+/**
+ * Splits a stream of concatenated JSON documents (`kubectl get -w -o json` prints one after the
+ * other, indented or not) into the documents' texts, as they complete.
+ */
+export class JsonDocuments {
+  private pending = '';
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private start = -1;
+  private scanned = 0;
+
+  push(chunk: string): string[] {
+    this.pending += chunk;
+    const done: string[] = [];
+    for (let i = this.scanned; i < this.pending.length; i++) {
+      const c = this.pending[i];
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (c === '\\') this.escaped = true;
+        else if (c === '"') this.inString = false;
+      } else if (c === '"') {
+        this.inString = true;
+      } else if (c === '{' || c === '[') {
+        if (this.depth++ === 0) this.start = i;
+      } else if ((c === '}' || c === ']') && this.depth > 0 && --this.depth === 0) {
+        done.push(this.pending.slice(this.start, i + 1));
+        this.pending = this.pending.slice(i + 1);
+        i = -1;
+      }
+    }
+    this.scanned = this.pending.length;
+    if (this.depth === 0) {
+      this.pending = '';
+      this.scanned = 0;
+    }
+    return done;
+  }
+}

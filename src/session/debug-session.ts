@@ -90,7 +90,20 @@ export interface DebugConfig {
   /** --ephemeral (default auto) and --debug-image: see ./ephemeral-route */
   ephemeral?: EphemeralMode;
   debugImage?: string;
+  /** --all-pods: the local port of the pod's index-th forward (see src/select/local-ports.ts) */
+  localPortOf?(pod: string, index: number): number;
+  /** false (--all-pods): a pod that is gone ends the session (`finished` gets PodGone) instead of moving to a replacement */
+  followReplacement?: boolean;
+  /** start the first forward once the agent has listed the processes, not at once (--all-pods: many pods start together) */
+  forwardAfterList?: boolean;
   emit(event: DebugEvent): void;
+}
+
+/** The session's pod is gone and it does not follow a replacement (DebugConfig.followReplacement). */
+export class PodGone extends Error {
+  constructor(readonly pod: string, readonly reason: string) {
+    super(`pod ${pod} is gone (${reason})`);
+  }
 }
 
 const REPLACEMENT_TIMEOUT_MS = 120_000;
@@ -174,8 +187,9 @@ export class DebugSession {
     return { container: listed.container, note: listed.containerNote };
   }
 
-  private localPortFor(index: number): number {
-    const { localPort, port } = this.config;
+  private localPortFor(pod: Pod, index: number): number {
+    const { localPort, port, localPortOf } = this.config;
+    if (localPortOf) return localPortOf(pod.metadata.name, index);
     if (localPort === null) return port + index;
     return localPort === 0 ? 0 : localPort + index;
   }
@@ -184,9 +198,18 @@ export class DebugSession {
     const namespace = this.config.namespace;
     const name = pod.metadata.name;
     const { container, note } = await this.containerFor(pod);
-    // The first forward does not depend on the injection: start both at once.
-    const firstForward = this.config.forward ? this.startForward(pod, 0) : Promise.resolve(undefined);
-    firstForward.catch(() => undefined);
+    // The first forward does not depend on the injection: start both at once (or, with
+    // forwardAfterList, once the agent has listed, leaving the CPU to the agents' start first).
+    let forwarding: Promise<ForwardSupervisor | undefined> | undefined;
+    const firstForward = (): Promise<ForwardSupervisor | undefined> => {
+      if (!forwarding) {
+        forwarding = this.config.forward ? this.startForward(pod, 0) : Promise.resolve(undefined);
+        forwarding.catch(() => undefined);
+      }
+      return forwarding;
+    };
+    const stopFirstForward = () => forwarding?.then((f) => f?.stop(), () => undefined);
+    if (!this.config.forwardAfterList) void firstForward();
     const mode = this.config.ephemeral ?? 'auto';
     const early = kind === 'ready' && mode !== 'always' ? await this.claimEarly(pod, pods, container) : undefined;
     let route: Route = mode === 'always' ? 'ephemeral' : 'exec';
@@ -210,14 +233,14 @@ export class DebugSession {
     };
     let opening = early ? Promise.resolve(early.session) : route === 'ephemeral' ? openEphemeral() : open();
     // stop() during this attach (Ctrl-C before ready) must end what it started
-    const abandon = () => Promise.allSettled([opening.then((s) => s.close()), firstForward.then((f) => f?.stop())]);
+    const abandon = () => Promise.allSettled([opening.then((s) => s.close()), stopFirstForward()]);
     this.attaching.add(abandon);
     let session: AgentSession;
     try {
       session = await opening;
     } catch (error) {
       this.attaching.delete(abandon);
-      await firstForward.then((f) => f?.stop(), () => undefined);
+      await stopFirstForward();
       throw error;
     }
     try {
@@ -231,12 +254,13 @@ export class DebugSession {
         if (this.stopping) throw new Error('stopped');
         list = await session.request({ op: 'list', sampleSeconds: 0 });
       }
+      void firstForward();
       const processes = classifyProcesses(list.processes);
       const listed: PodProcesses = { pod, container, containerNote: note, processes, list, error: null };
       const { chosen, reason } = await this.config.choose(listed);
       this.config.emit({ event: 'chosen', pod: name, container, containerNote: note, pids: chosen.map((p) => p.pid), reason });
       const ports = new Map(chosen.map((p, i) => [p.pid, this.config.port + i]));
-      const [injected, first] = await Promise.all([this.injectAll(session, chosen, ports), firstForward]);
+      const [injected, first] = await Promise.all([this.injectAll(session, chosen, ports), firstForward()]);
       const forwards = first ? [first, ...(await Promise.all(chosen.slice(1).map((_, i) => this.startForward(pod, i + 1))))] : [];
       const state: PodState = { pod, container, session, forwards, targets: chosen, processes, ports, injected, following: Promise.resolve(), route, debugContainer };
       if (this.stopping) throw new Error('stopped');
@@ -250,7 +274,7 @@ export class DebugSession {
     } catch (error) {
       this.attaching.delete(abandon);
       await session.close();
-      await firstForward.then((f) => f?.stop(), () => undefined);
+      await stopFirstForward();
       throw error;
     }
   }
@@ -264,7 +288,7 @@ export class DebugSession {
   private startForward(pod: Pod, index: number): Promise<ForwardSupervisor> {
     return ForwardSupervisor.start(
       this.kubectl,
-      { namespace: this.config.namespace, pod: pod.metadata.name, localPort: this.localPortFor(index), remotePort: this.config.port + index },
+      { namespace: this.config.namespace, pod: pod.metadata.name, localPort: this.localPortFor(pod, index), remotePort: this.config.port + index },
       () => this.podAlive(pod),
       {
         onRestored: (localPort, cause) => this.config.emit({ event: 'forward-restored', localPort, cause }),
@@ -380,6 +404,10 @@ export class DebugSession {
       if (this.stopping) return;
       if (alive) {
         this.state = await this.attach(pod, 'reconnected');
+        return;
+      }
+      if (this.config.followReplacement === false) {
+        this.resolveFinished(new PodGone(pod.metadata.name, reason));
         return;
       }
       this.config.emit({ event: 'pod-lost', pod: pod.metadata.name, reason });

@@ -3,6 +3,7 @@
  * (see ./debug-session), until the user stops it or it ends by itself. Everything it decides is
  * reported through `emit`; it never prints and never sees a flag.
  */
+import { AllPodsSession, podsAndQuery, type AllPodsEvent, type PodClosedTarget } from './all-pods';
 import type { Chooser } from './chooser';
 import { chooseProcessesOf, choosePodOf, type ChosenPod, type TargetContext } from './choose-target';
 import { DebugSession, type ClosedTarget, type DebugConfig, type DebugEvent } from './debug-session';
@@ -10,21 +11,23 @@ import { EarlySession } from './early-session';
 import { explainAgentError } from './failures';
 import { resolvePods } from './targets';
 
-export type DebugRunEvent = DebugEvent | { event: 'pod-chosen'; pod: string; reason: string };
+export type DebugRunEvent = DebugEvent | AllPodsEvent | { event: 'pod-chosen'; pod: string; reason: string };
 
 /** What the user asked for, flags already turned into values. */
-export interface DebugRequest extends Omit<DebugConfig, 'namespace' | 'choose' | 'findPods' | 'early' | 'emit'> {
+export interface DebugRequest extends Omit<DebugConfig, 'namespace' | 'choose' | 'findPods' | 'early' | 'emit' | 'localPortOf' | 'followReplacement' | 'forwardAfterList'> {
   /** --pod: this pod of the target */
   pod?: string;
   /** --pid: this process (else every recommended worker) */
   pid?: number;
+  /** --all-pods: every ready pod of the target, joined and dropped as they come and go (not with pod or pid) */
+  allPods?: boolean;
 }
 
 export interface DebugEnd {
   /** stopped before `ready` (the abandoned start may still hold timers) */
   beforeReady: boolean;
-  /** what ending the session did in each injected process (absent: it never got that far) */
-  closed?: ClosedTarget[];
+  /** what ending the session did in each injected process (absent: it never got that far); `pod` with --all-pods */
+  closed?: Array<ClosedTarget | PodClosedTarget>;
   /** why the session ended by itself, explained; undefined when the user stopped it */
   error?: unknown;
 }
@@ -58,10 +61,11 @@ export async function debugTarget(
   emit: (event: DebugRunEvent) => void,
   stopRequested: () => Promise<unknown>,
 ): Promise<DebugEnd> {
+  if (request.allPods) return debugAllPods(context, request, emit, stopRequested);
   const early = openEarly(context, request);
   const chosenPod = await choosePodReleasing(context, request, chooser, early);
   const { kubectl, namespace, target } = chosenPod;
-  const { pod: _pod, pid, ...config } = request;
+  const { pod: _pod, pid, allPods: _all, ...config } = request;
   const session = new DebugSession(kubectl, {
     ...config,
     namespace,
@@ -71,10 +75,27 @@ export async function debugTarget(
     emit,
   });
   emit({ event: 'pod-chosen', pod: chosenPod.pod.metadata.name, reason: chosenPod.reason });
+  return runUntilStopped(session, () => session.start(chosenPod.pod, chosenPod.pods), stopRequested, (error) => explainAgentError(error, pid));
+}
+
+/** What runUntilStopped drives: a DebugSession, or the AllPodsSession of --all-pods. */
+interface StoppableSession {
+  stop(): Promise<DebugEnd['closed']>;
+  /** settles when the session ends by itself; with undefined or an error */
+  readonly finished: Promise<Error | undefined>;
+}
+
+/** Starts the session, then runs it until the user stops it or it ends by itself (see debugTarget). */
+async function runUntilStopped(
+  session: StoppableSession,
+  start: () => Promise<void>,
+  stopRequested: () => Promise<unknown>,
+  explain: (error: unknown) => unknown,
+): Promise<DebugEnd> {
   const stop = stopRequested();
   let stopping = false;
   void stop.then(() => (stopping = true));
-  const starting = session.start(chosenPod.pod, chosenPod.pods);
+  const starting = start();
   starting.catch(() => undefined);
   try {
     const first = await Promise.race([starting.then(() => 'started' as const), stop.then(() => 'stop' as const)]);
@@ -85,9 +106,23 @@ export async function debugTarget(
   } catch (error) {
     await session.stop();
     if (stopping) return { beforeReady: true };
-    throw explainAgentError(error, pid);
+    throw explain(error);
   }
   const outcome = await Promise.race([stop.then(() => undefined), session.finished]);
   const closed = await session.stop();
   return { beforeReady: false, closed, error: outcome instanceof Error ? explainAgentError(outcome) : undefined };
+}
+
+/** --all-pods: as debugTarget, with one session per ready pod of the target (see ./all-pods). */
+async function debugAllPods(
+  context: TargetContext,
+  request: DebugRequest,
+  emit: (event: DebugRunEvent) => void,
+  stopRequested: () => Promise<unknown>,
+): Promise<DebugEnd> {
+  const { pods, query, target } = await podsAndQuery(context);
+  const { pod: _pod, pid: _pid, allPods: _all, ...config } = request;
+  const session = new AllPodsSession(context.kubectl, { ...config, namespace: context.namespace }, target, emit);
+  // the watch starts once every pod is attached: it lists first, so a pod that came meanwhile is joined then
+  return runUntilStopped(session, () => session.start(pods).then(() => session.follow(query)), stopRequested, (error) => error);
 }

@@ -140,6 +140,23 @@ export async function resolvePods(kubectl: Kubectl, namespace: string, target: T
   }
 }
 
+/**
+ * The kubectl flags that select the target's pods, for a watch: `-l SELECTOR`, or a field
+ * selector on the name for a single pod (a Service or workload costs one call, for its selector).
+ */
+export async function podQueryOf(kubectl: Kubectl, namespace: string, target: Target): Promise<string[]> {
+  switch (target.kind) {
+    case 'pod':
+      return ['--field-selector', `metadata.name=${target.name}`];
+    case 'selector':
+      return ['-l', target.selector];
+    case 'service':
+      return ['-l', serviceSelector(await getObject<Service>(kubectl, namespace, RESOURCE.service, target.name))];
+    default:
+      return ['-l', workloadSelector(target.kind, await getObject<Workload>(kubectl, namespace, RESOURCE[target.kind], target.name))];
+  }
+}
+
 function getPod(kubectl: Kubectl, namespace: string, name: string): Promise<Pod> {
   return kubectl.json<Pod>(['get', 'pod', name, '-n', namespace, '-o', 'json'], { hint: { pod: name } });
 }

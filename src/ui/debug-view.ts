@@ -5,13 +5,14 @@
 import type { ClosedTarget, ReadyDetails } from '../session/debug-session';
 import type { DebugRunEvent } from '../session/debug';
 import { color } from './colors';
-import { launchSnippetFor } from './editor-config';
+import type { PodClosedTarget } from '../session/all-pods';
+import { launchSnippetFor, launchSnippetForPods, type LaunchSnippet } from './editor-config';
 
 export type ViewEvent =
   | DebugRunEvent
   | { event: 'vscode-written'; file: string }
   /** closed: what ending the session did in each injected process (absent: it never got that far) */
-  | { event: 'stopped'; closed?: ClosedTarget[] };
+  | { event: 'stopped'; closed?: Array<ClosedTarget | PodClosedTarget> };
 
 interface RendererOptions {
   json: boolean;
@@ -19,21 +20,22 @@ interface RendererOptions {
   err: NodeJS.WriteStream | NodeJS.WritableStream;
 }
 
-/** The `-o json` shape of ready / reinjected / reconnected (documented in the README). */
-export function readyJson(event: 'ready' | 'reinjected' | 'reconnected', d: ReadyDetails): Record<string, unknown> {
+function targetsJson(d: ReadyDetails): Array<Record<string, unknown>> {
+  return d.targets.map((t, i) => ({
+    pid: t.pid,
+    localPort: t.localPort,
+    remotePort: t.remotePort,
+    reused: t.reused,
+    owner: d.injected[i]?.owner ?? 'wand',
+    otherSessions: d.injected[i]?.otherSessions ?? 0,
+  }));
+}
+
+/** What a pod runs: the part of a ready event that is per pod. */
+function podJson(d: ReadyDetails): Record<string, unknown> {
   return {
-    event,
-    namespace: d.namespace,
     pod: d.pod,
     container: d.container,
-    targets: d.targets.map((t, i) => ({
-      pid: t.pid,
-      localPort: t.localPort,
-      remotePort: t.remotePort,
-      reused: t.reused,
-      owner: d.injected[i]?.owner ?? 'wand',
-      otherSessions: d.injected[i]?.otherSessions ?? 0,
-    })),
     remoteRoot: d.remoteRoot,
     debugpyVersion: d.injected[0]?.debugpyVersion ?? null,
     route: d.route,
@@ -42,12 +44,35 @@ export function readyJson(event: 'ready' | 'reinjected' | 'reconnected', d: Read
   };
 }
 
+/** The `-o json` shape of ready / reinjected / reconnected / pod-joined (documented in the README). */
+export function readyJson(event: 'ready' | 'reinjected' | 'reconnected' | 'pod-joined', d: ReadyDetails): Record<string, unknown> {
+  const { pod, container, ...rest } = podJson(d);
+  return { event, namespace: d.namespace, pod, container, targets: targetsJson(d), ...rest };
+}
+
+/** --all-pods: the one `ready` event, every target with its pod (documented in the README). */
+export function allReadyJson(e: { namespace: string; target: string; pods: ReadyDetails[] }): Record<string, unknown> {
+  return {
+    event: 'ready',
+    allPods: true,
+    namespace: e.namespace,
+    target: e.target,
+    targets: e.pods.flatMap((d) => targetsJson(d).map((t) => ({ pod: d.pod, container: d.container, ...t }))),
+    pods: e.pods.map(podJson),
+  };
+}
+
 function jsonOf(e: ViewEvent): Record<string, unknown> | null {
   switch (e.event) {
     case 'ready':
     case 'reinjected':
     case 'reconnected':
+    case 'pod-joined':
       return readyJson(e.event, e);
+    case 'all-ready':
+      return allReadyJson(e);
+    case 'pod-dropped':
+      return { event: 'pod-dropped', pod: e.pod, reason: e.reason, remaining: e.remaining };
     case 'error':
       return { event: 'error', message: e.error.message, remedy: 'remedy' in e.error ? e.error.remedy : null, fatal: e.fatal };
     case 'chosen':
@@ -61,22 +86,24 @@ function jsonOf(e: ViewEvent): Record<string, unknown> | null {
     case 'stopped':
       return {
         event: 'stopped',
-        closed: (e.closed ?? []).map((c) =>
-          'result' in c
+        closed: (e.closed ?? []).map((c) => ({
+          ...('pod' in c && { pod: c.pod }),
+          ...('result' in c
             ? { pid: c.pid, closed: c.result.closed, reason: c.result.reason, port: c.result.port ?? null }
-            : { pid: c.pid, closed: false, reason: 'error', error: c.error.message },
-        ),
+            : { pid: c.pid, closed: false, reason: 'error', error: c.error.message }),
+        })),
       };
     default:
       return null;
   }
 }
 
-function attachLines(d: ReadyDetails): string[] {
+function attachLines(d: ReadyDetails, withPod = false): string[] {
+  const who = withPod ? `pod ${d.pod} ` : '';
   return d.targets.map((t) => {
     const local = t.localPort === null ? '(not forwarded: --no-forward)' : color.bold(`127.0.0.1:${t.localPort}`);
     const reuse = t.reused ? ' (debugpy was already listening: reused)' : '';
-    return `  PID ${t.pid}: attach to ${local}  →  127.0.0.1:${t.remotePort} in the pod${reuse}`;
+    return `  ${who}PID ${t.pid}: attach to ${local}  →  127.0.0.1:${t.remotePort} in the pod${reuse}`;
   });
 }
 
@@ -93,13 +120,13 @@ function sharingLines(d: ReadyDetails): string[] {
   });
 }
 
-function readyBlock(title: string, d: ReadyDetails): string {
-  const forwarded = d.targets.filter((t) => t.localPort !== null);
-  const lines = [`${color.green('✔')} ${title}`, ...attachLines(d), ...sharingLines(d)];
-  const version = d.injected[0]?.debugpyVersion;
-  if (version) lines.push(`  debugpy ${version}, code in ${d.remoteRoot}`);
-  if (forwarded.length > 0) {
-    const snippet = launchSnippetFor(d);
+/** The ready text of one pod, or of every pod with --all-pods (`snippet` then holds them all). */
+function readyBlock(title: string, pods: ReadyDetails[], snippet: LaunchSnippet, withPod = false): string {
+  const lines = [`${color.green('✔')} ${title}`, ...pods.flatMap((d) => [...attachLines(d, withPod), ...sharingLines(d)])];
+  const first = pods[0];
+  const version = first?.injected[0]?.debugpyVersion;
+  if (first && version) lines.push(`  debugpy ${version}, code in ${first.remoteRoot}`);
+  if (snippet.configurations.length > 0) {
     lines.push('  VS Code launch.json configuration (or rerun with --vscode to write it):');
     const body = JSON.stringify(snippet.compounds.length > 0 ? snippet : snippet.configurations[0], null, 2);
     lines.push(...body.split('\n').map((l) => `    ${l}`));
@@ -107,10 +134,28 @@ function readyBlock(title: string, d: ReadyDetails): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** --all-pods: a pod that joined, in one line per listener. */
+function joinedText(d: ReadyDetails): string {
+  return [`${color.green('+')} pod ${d.pod} joined (ready):`, ...attachLines(d, true), ...sharingLines(d)].join('\n');
+}
+
+function droppedText(e: { pod: string; reason: string; remaining: number }): string {
+  const left = e.remaining === 0 ? 'no pod left: waiting for one to become ready' : `${e.remaining} pod(s) still debugged`;
+  return `${color.yellow('-')} pod ${e.pod} dropped (${e.reason}): ${left}`;
+}
+
 export function createDebugRenderer(opts: RendererOptions): (event: ViewEvent) => void {
   const tty = Boolean((opts.err as NodeJS.WriteStream).isTTY);
   let lastReady: ReadyDetails | undefined;
+  /** --all-pods: each pod's latest details, for the stop message */
+  const readyByPod = new Map<string, ReadyDetails>();
+  const remember = (d: ReadyDetails) => {
+    lastReady = d;
+    readyByPod.set(d.pod, d);
+  };
   let statusShown = false;
+  /** the pod-chosen line named the one pod (not so with --all-pods) */
+  let podSaid = false;
   let lastWaitingPrinted = -Infinity;
   const say = (text: string) => {
     if (statusShown && tty) opts.err.write('\r\x1b[2K');
@@ -121,10 +166,12 @@ export function createDebugRenderer(opts: RendererOptions): (event: ViewEvent) =
   const human = (e: ViewEvent) => {
     switch (e.event) {
       case 'pod-chosen':
+        podSaid = true;
         say(`${color.dim('→')} ${e.reason}`);
         return;
       case 'chosen':
-        say(`${color.dim('→')} container ${e.container}: ${e.reason}`);
+        // --all-pods has no pod-chosen line: each pod's choice names its pod
+        say(`${color.dim('→')} ${podSaid ? '' : `pod ${e.pod}, `}container ${e.container}: ${e.reason}`);
         return;
       case 'waiting': {
         const why = e.blockedIn ? `idle in ${e.blockedIn}; a request will wake it` : 'busy';
@@ -145,17 +192,29 @@ export function createDebugRenderer(opts: RendererOptions): (event: ViewEvent) =
         say(`${color.dim('→')} the image has no debugpy: copying ${e.origin} (${Math.round(e.bytes / 1024)} KiB)`);
         return;
       case 'ready':
-        lastReady = e;
-        say(readyBlock(`Ready: debugpy is listening in pod ${e.pod} (verified)`, e));
+        remember(e);
+        say(readyBlock(`Ready: debugpy is listening in pod ${e.pod} (verified)`, [e], launchSnippetFor(e)));
         say(color.dim('Following the app (reloads are re-injected, a replaced pod is followed). Ctrl-C to stop.'));
         return;
+      case 'all-ready':
+        e.pods.forEach(remember);
+        say(readyBlock(`Ready: debugpy is listening in ${e.pods.length} pod(s) of ${e.target} (verified)`, e.pods, launchSnippetForPods(e.pods, e.target), true));
+        say(color.dim(`Following ${e.target}: pods that become ready are joined, pods that go away are dropped. Ctrl-C to stop.`));
+        return;
+      case 'pod-joined':
+        remember(e);
+        say(joinedText(e));
+        return;
+      case 'pod-dropped':
+        say(droppedText(e));
+        return;
       case 'reinjected':
-        lastReady = e;
-        say(`${color.green('↻')} the app reloaded: injected PID ${e.targets.map((t) => t.pid).join(', ')} (same ports, reattach your editor)`);
+        remember(e);
+        say(`${color.green('↻')} the app reloaded${podSaid ? '' : ` in pod ${e.pod}`}: injected PID ${e.targets.map((t) => t.pid).join(', ')} (same ports, reattach your editor)`);
         return;
       case 'reconnected':
-        lastReady = e;
-        say(readyBlock(`Reconnected: now pod ${e.pod}`, e));
+        remember(e);
+        say(readyBlock(`Reconnected: now pod ${e.pod}`, [e], launchSnippetFor(e)));
         return;
       case 'forward-restored':
         say(`${color.green('↻')} port-forward restored on 127.0.0.1:${e.localPort} (${e.cause})`);
@@ -170,7 +229,7 @@ export function createDebugRenderer(opts: RendererOptions): (event: ViewEvent) =
         if (!e.fatal) say(`${color.yellow('warning:')} ${e.error.message}`);
         return;
       case 'stopped':
-        say(stoppedText(e.closed ?? [], lastReady));
+        say(stoppedText(e.closed ?? [], (pod) => (pod === undefined ? lastReady : readyByPod.get(pod))));
         return;
     }
   };
@@ -180,11 +239,15 @@ export function createDebugRenderer(opts: RendererOptions): (event: ViewEvent) =
     const doc = jsonOf(event);
     if (doc) opts.out.write(`${JSON.stringify(doc)}\n`);
     // stderr stays human in JSON mode: what was chosen, the route, a joined session, and the parting note.
-    if (['chosen', 'pod-chosen', 'route', 'stopped'].includes(event.event)) human(event);
+    if (['chosen', 'pod-chosen', 'route', 'stopped', 'pod-joined', 'pod-dropped'].includes(event.event)) human(event);
     if (event.event === 'ready' || event.event === 'reinjected' || event.event === 'reconnected') {
       for (const line of sharingLines(event)) say(line);
+      remember(event);
     }
-    if (event.event === 'ready' || event.event === 'reinjected' || event.event === 'reconnected') lastReady = event;
+    if (event.event === 'all-ready') {
+      for (const line of event.pods.flatMap(sharingLines)) say(line);
+      event.pods.forEach(remember);
+    }
   };
 }
 
@@ -195,8 +258,12 @@ function portOf(pid: number, ready: ReadyDetails | undefined, reported?: number)
   return port === undefined ? 'its debug port' : `127.0.0.1:${port}`;
 }
 
-/** One line per injected process: what ending the session left there (issue 15). */
-function closedLine(c: ClosedTarget, ready: ReadyDetails | undefined): string {
+/** One line per injected process: what ending the session left there (issue 15); with --all-pods its pod first. */
+function closedLine(c: ClosedTarget | PodClosedTarget, ready: ReadyDetails | undefined): string {
+  return 'pod' in c ? closedLineOf(c, ready).replace(/^ {2}/, `  pod ${c.pod} `) : closedLineOf(c, ready);
+}
+
+function closedLineOf(c: ClosedTarget, ready: ReadyDetails | undefined): string {
   if ('error' in c) {
     return `  PID ${c.pid}: could not close the debugger (${c.error.message}): debugpy may keep listening on ${portOf(c.pid, ready)} until the process exits`;
   }
@@ -224,7 +291,10 @@ function closedLine(c: ClosedTarget, ready: ReadyDetails | undefined): string {
   }
 }
 
-function stoppedText(closed: ClosedTarget[], ready: ReadyDetails | undefined): string {
+function stoppedText(closed: Array<ClosedTarget | PodClosedTarget>, readyOf: (pod?: string) => ReadyDetails | undefined): string {
   if (closed.length === 0) return 'Stopped.';
-  return [`Stopped${ready ? ` (pod ${ready.pod})` : ''}:`, ...closed.map((c) => closedLine(c, ready))].join('\n');
+  const pods = new Set(closed.map((c) => ('pod' in c ? c.pod : undefined)));
+  const ready = readyOf();
+  const title = pods.has(undefined) ? `Stopped${ready ? ` (pod ${ready.pod})` : ''}:` : `Stopped (${pods.size} pod(s)):`;
+  return [title, ...closed.map((c) => closedLine(c, readyOf('pod' in c ? c.pod : undefined)))].join('\n');
 }

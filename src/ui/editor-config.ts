@@ -56,16 +56,54 @@ export function launchSnippetFor(d: Pick<ReadyDetails, 'pod' | 'targets' | 'remo
 }
 
 /**
+ * --all-pods: one attach configuration per pod and listener, and ONE compound that starts them all
+ * (its name stays the same as pods come and go, so a rewrite replaces it).
+ */
+export function launchSnippetForPods(pods: ReadonlyArray<Pick<ReadyDetails, 'pod' | 'targets' | 'remoteRoot'>>, target: string): LaunchSnippet {
+  const configurations = pods.flatMap((d) => launchSnippetFor(d).configurations);
+  const compounds = configurations.length > 0 ? [{ name: `wand: ${target} (all pods)`, configurations: configurations.map((c) => c.name) }] : [];
+  return { configurations, compounds };
+}
+
+/**
  * --vscode: keeps launch.json in step with the session, rewritten (one write at a time) on every
- * ready, reinjected and reconnected event; `written` settles once the writes so far are done.
+ * ready, reinjected and reconnected event, and with --all-pods on every pod joined or dropped;
+ * entries it wrote before that no longer apply are removed. `written` settles once the writes so far are done.
  */
 export function launchJsonFollower(target: string, onWritten: (file: string) => void): { onEvent(event: DebugRunEvent): void; written(): Promise<void> } {
   let last: Promise<unknown> = Promise.resolve();
+  const pods = new Map<string, ReadyDetails>();
+  let allPodsOf: string | undefined;
+  let wrote: string[] = [];
+  const update = (event: DebugRunEvent): boolean => {
+    switch (event.event) {
+      case 'all-ready':
+        allPodsOf = event.target;
+        for (const d of event.pods) pods.set(d.pod, d);
+        return true;
+      case 'pod-joined':
+        pods.set(event.pod, event);
+        return true;
+      case 'pod-dropped':
+        return pods.delete(event.pod);
+      case 'ready':
+      case 'reinjected':
+      case 'reconnected':
+        if (allPodsOf === undefined) pods.clear();
+        pods.set(event.pod, event);
+        return true;
+      default:
+        return false;
+    }
+  };
   return {
     onEvent(event) {
-      if (event.event !== 'ready' && event.event !== 'reinjected' && event.event !== 'reconnected') return;
-      const snippet = launchSnippetFor(event);
-      last = last.then(() => writeLaunchJson(target, snippet)).then(onWritten);
+      if (!update(event)) return;
+      const snippet = allPodsOf === undefined ? launchSnippetFor([...pods.values()][0] as ReadyDetails) : launchSnippetForPods([...pods.values()], allPodsOf);
+      const names = [...snippet.configurations, ...snippet.compounds].map((c) => c.name);
+      const stale = wrote.filter((name) => !names.includes(name));
+      wrote = names;
+      last = last.then(() => writeLaunchJson(target, snippet, stale)).then(onWritten);
     },
     written: () => last.then(() => undefined, () => undefined),
   };
@@ -103,9 +141,9 @@ interface LaunchFile {
   [key: string]: unknown;
 }
 
-/** Replaces our earlier entries (same names) and keeps everything else. */
-export function mergeLaunch(existing: LaunchFile, snippet: LaunchSnippet): LaunchFile {
-  const names = new Set([...snippet.configurations, ...snippet.compounds].map((c) => c.name));
+/** Replaces our earlier entries (same names), removes the `stale` ones, and keeps everything else. */
+export function mergeLaunch(existing: LaunchFile, snippet: LaunchSnippet, stale: readonly string[] = []): LaunchFile {
+  const names = new Set([...snippet.configurations, ...snippet.compounds].map((c) => c.name).concat(stale));
   const keep = <T extends { name?: string }>(items: T[] | undefined) => (items ?? []).filter((c) => !c.name || !names.has(c.name));
   return {
     ...existing,
@@ -116,10 +154,10 @@ export function mergeLaunch(existing: LaunchFile, snippet: LaunchSnippet): Launc
 }
 
 /** Writes or merges the snippet into launch.json; `target` is the file or its folder. */
-export async function writeLaunchJson(target: string, snippet: LaunchSnippet): Promise<string> {
+export async function writeLaunchJson(target: string, snippet: LaunchSnippet, stale: readonly string[] = []): Promise<string> {
   const file = target.endsWith('.json') ? target : path.join(target, 'launch.json');
   const existing = existsSync(file) ? (parseJsonc(await fs.readFile(file, 'utf8')) as LaunchFile) : {};
   await fs.mkdir(path.dirname(file), { recursive: true });
-  await fs.writeFile(file, `${JSON.stringify(mergeLaunch(existing, snippet), null, 2)}\n`);
+  await fs.writeFile(file, `${JSON.stringify(mergeLaunch(existing, snippet, stale), null, 2)}\n`);
   return file;
 }
