@@ -188,8 +188,11 @@ export class DebugSession {
     const firstForward = this.config.forward ? this.startForward(pod, 0) : Promise.resolve(undefined);
     firstForward.catch(() => undefined);
     const mode = this.config.ephemeral ?? 'auto';
-    const early = kind === 'ready' && mode !== 'always' ? await this.claimEarly(pod, pods, container) : undefined;
-    let route: Route = mode === 'always' ? 'ephemeral' : 'exec';
+    const early = kind === 'ready' ? await this.claimEarly(pod, pods, container) : undefined;
+    // --ephemeral always lists through kubectl exec first when that listing is at hand (early) or
+    // needed: with one PID namespace per pod, PID 1 is pause's and the agent must work in the app's root (appProcessOf)
+    const listFirst = mode !== 'always' || early !== undefined || pod.spec.shareProcessNamespace === true;
+    let route: Route = listFirst ? 'exec' : 'ephemeral';
     let debugContainer: string | null = null;
     const open = () =>
       openAgentSession(

@@ -44,6 +44,15 @@ export function routeReason(processes: readonly ProcessRecord[]): string {
   return `kubectl exec may not trace the app (${why}): attaching from an ephemeral debugger container (kubectl debug --profile general)`;
 }
 
+/**
+ * The process whose root the agent works in (PlanOptions.rootPid): the app as the exec'd agent
+ * listed it — the one it may not trace, else a Python process — since PID 1 is pause's in a pod
+ * that shares one PID namespace (spec.shareProcessNamespace). Without a listing: PID 1.
+ */
+export function appProcessOf(listed: readonly ProcessRecord[] | undefined): ProcessRecord | undefined {
+  return listed?.find(blockedForExec) ?? listed?.find((p) => p.isPython);
+}
+
 /** A running debugger container of ours in the pod, aimed at `container`. */
 export function runningDebugContainer(pod: Pod, container: string): string | undefined {
   const running = new Set((pod.status?.ephemeralContainerStatuses ?? []).filter((s) => s.state?.running).map((s) => s.name));
@@ -165,7 +174,7 @@ export async function openEphemeralSession(
   opts: { agentSource: string; debugImage?: string; startTimeoutMs?: number; listed?: readonly ProcessRecord[]; onPlanned?(name: string, reused: boolean): void },
 ): Promise<EphemeralSession> {
   const namespace = pod.metadata.namespace ?? '';
-  const app = opts.listed?.find(blockedForExec);
+  const app = appProcessOf(opts.listed);
   const appUid = app?.uid;
   const current = await kubectl.json<Pod>(['get', 'pod', pod.metadata.name, '-n', namespace, '-o', 'json']);
   const minor = appRunsAsNonRoot(current, container, appUid) ? await kubectlMinor(kubectl) : 0;

@@ -1,7 +1,7 @@
 import type { ProcessRecord } from '../../../src/agent/contract';
 import type { Pod } from '../../../src/kube/types';
 import { Forbidden, KubectlFailed } from '../../../src/kube/errors';
-import { appRunsAsNonRoot, EphemeralRefused, explainDebugFailure, hasCustom, planDebugContainer, routeFor, runningDebugContainer } from '../../../src/session/ephemeral-route';
+import { appProcessOf, appRunsAsNonRoot, EphemeralRefused, explainDebugFailure, hasCustom, planDebugContainer, routeFor, runningDebugContainer } from '../../../src/session/ephemeral-route';
 
 function proc(over: Partial<ProcessRecord>): ProcessRecord {
   return {
@@ -29,6 +29,17 @@ describe('routeFor', () => {
   test('always and never decide alone', () => {
     expect(routeFor('always', [proc({})])).toBe('ephemeral');
     expect(routeFor('never', [denied('yama-scope-1')])).toBe('exec');
+  });
+});
+
+describe('appProcessOf', () => {
+  test("the agent works in the root of the app the exec'd agent listed, not PID 1 (pause's in a shared PID namespace)", () => {
+    const pause = proc({ pid: 1, isPython: false, argv: ['/pause'], exe: '/pause', python: null });
+    const sidecar = proc({ pid: 9, argv: ['python3', 'sidecar.py'] });
+    expect(appProcessOf([pause, sidecar, { ...denied('yama-scope-1'), pid: 12 }])?.pid).toBe(12);
+    expect(appProcessOf([pause, proc({ pid: 14 })])?.pid).toBe(14);
+    expect(appProcessOf([pause])).toBeUndefined();
+    expect(appProcessOf(undefined)).toBeUndefined();
   });
 });
 
