@@ -107,18 +107,17 @@ export function planDebugContainer(pod: Pod, namespace: string, container: strin
   }
   const name = `${DEBUG_CONTAINER_PREFIX}${randomBytes(3).toString('hex')}`;
   const image = opts.image ?? pod.spec.containers.find((c) => c.name === container)?.image ?? '';
+  const nonRoot = appRunsAsNonRoot(pod, container, opts.appUid);
+  // without --custom, --debug-image is the user's way out (an image whose user is root)
+  if (nonRoot && !hasCustom(opts.kubectlMinor) && !opts.image) {
+    throw new EphemeralRefused(`the app runs as non-root and kubectl 1.${opts.kubectlMinor} cannot run the debugger container as root (no --custom)`, EPHEMERAL.noCustom, 'NoCustomProfile');
+  }
   const custom: string[] = [];
   let dir: string | undefined;
-  if (appRunsAsNonRoot(pod, container, opts.appUid) && (hasCustom(opts.kubectlMinor) || !opts.image)) {
-    // without --custom, --debug-image is the user's way out (an image whose user is root)
-    if (!hasCustom(opts.kubectlMinor)) {
-      throw new EphemeralRefused(`the app runs as non-root and kubectl 1.${opts.kubectlMinor} cannot run the debugger container as root (no --custom)`, EPHEMERAL.noCustom, 'NoCustomProfile');
-    }
+  if (hasCustom(opts.kubectlMinor)) {
     dir = mkdtempSync(path.join(tmpdir(), 'wand-debug-'));
     const file = path.join(dir, 'custom.json');
-    // runAsNonRoot: false only where the pod sets it, as kubectl's own warning suggests
-    const securityContext = { runAsUser: 0, ...(enforcesNonRoot(pod, container) ? { runAsNonRoot: false } : {}) };
-    writeFileSync(file, JSON.stringify({ securityContext }), { mode: 0o600 });
+    writeFileSync(file, JSON.stringify(customProfile(pod, container, nonRoot)), { mode: 0o600 });
     custom.push('--custom', file);
   }
   const argv = [
@@ -126,6 +125,20 @@ export function planDebugContainer(pod: Pod, namespace: string, container: strin
     ...custom, '--', 'python3', '-c', ephemeralBootstrap(opts.rootPid ?? 1),
   ];
   return { argv, name, reused: false, cleanup: () => dir && rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * What --custom adds to the debugger container. stdinOnce: the runtime closes the container's stdin
+ * when our attach's stdin ends (containerd internal/cri/io/container_io.go Attach closes it for
+ * StdinOnce without a TTY), so the agent sees end of input and ends — closing what it injected —
+ * even when the CLI was killed and could not send `end`; kubectl debug never sets it itself
+ * (kubectl/pkg/cmd/debug/debug.go generateDebugContainer sets Stdin only). runAsUser 0 for a
+ * non-root app (its capabilities would not be effective otherwise, kubernetes/kubernetes#56374),
+ * runAsNonRoot: false only where the pod sets it, as kubectl's own warning suggests.
+ */
+function customProfile(pod: Pod, container: string, nonRoot: boolean): { stdinOnce: true; securityContext?: Record<string, unknown> } {
+  if (!nonRoot) return { stdinOnce: true };
+  return { stdinOnce: true, securityContext: { runAsUser: 0, ...(enforcesNonRoot(pod, container) ? { runAsNonRoot: false } : {}) } };
 }
 
 /** The cluster refused the ephemeral route: nothing of ours was added to the pod. */
@@ -176,8 +189,11 @@ export async function openEphemeralSession(
   const namespace = pod.metadata.namespace ?? '';
   const app = appProcessOf(opts.listed);
   const appUid = app?.uid;
-  const current = await kubectl.json<Pod>(['get', 'pod', pod.metadata.name, '-n', namespace, '-o', 'json']);
-  const minor = appRunsAsNonRoot(current, container, appUid) ? await kubectlMinor(kubectl) : 0;
+  // both at once: the version decides --custom (stdinOnce, root), the pod whether a container is reused
+  const [current, minor] = await Promise.all([
+    kubectl.json<Pod>(['get', 'pod', pod.metadata.name, '-n', namespace, '-o', 'json']),
+    kubectlMinor(kubectl),
+  ]);
   // the PIDs kubectl exec saw are the debugger container's too: it joins the same PID namespace
   const plan = planDebugContainer(current, namespace, container, { image: opts.debugImage, appUid, kubectlMinor: minor, ...(app ? { rootPid: app.pid } : {}) });
   opts.onPlanned?.(plan.name, plan.reused);

@@ -254,6 +254,27 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     await stopCleanly(child, ready, s);
   });
 
+  test('the CLI killed (SIGKILL): the stdinOnce debugger container sees its input end, closes the listener and terminates; kubectl ends', async () => {
+    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as Ready;
+    expect(child.kubectlCalls().find((c) => c[0] === 'debug')).toContain('--custom');
+    // the CLI's process group (kubectl's plugin dispatcher and the plugin): the kubectl children it
+    // started run in process groups of their own, and only see their stdin end
+    process.kill(-child.child.pid!, 'SIGKILL');
+    await child.exited;
+    expect(await terminatedWithin(ready.pod, APP.namespace, ready.debugContainer, 15_000)).toHaveProperty('terminated');
+    const orphans = () => execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((line) => line.includes(ready.debugContainer));
+    for (let i = 0; i < 50 && orphans().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(orphans()).toEqual([]);
+    // the agent closed what it injected: a new session finds no listener to reuse
+    const again = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    children.push(again);
+    const next = (await again.nextEvent((e) => e.event === 'ready', 90_000)) as Ready & { targets: Array<{ reused: boolean }> };
+    expect(next.debugContainer).not.toBe(ready.debugContainer);
+    expect(next.targets[0]!.reused).toBe(false);
+    await stopCleanly(again, next, APP);
+  });
+
   test('pod deleted: the session follows to the replacement pod with its own debugger container, and stops there', async () => {
     const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
     children.push(child);
