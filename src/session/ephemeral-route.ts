@@ -53,11 +53,11 @@ export function appProcessOf(listed: readonly ProcessRecord[] | undefined): Proc
   return listed?.find(blockedForExec) ?? listed?.find((p) => p.isPython);
 }
 
-/** A running debugger container of ours in the pod, aimed at `container`. */
-export function runningDebugContainer(pod: Pod, container: string): string | undefined {
+/** A running debugger container of ours in the pod, aimed at `container`, but the `ending` ones. */
+export function runningDebugContainer(pod: Pod, container: string, ending: ReadonlySet<string> = new Set()): string | undefined {
   const running = new Set((pod.status?.ephemeralContainerStatuses ?? []).filter((s) => s.state?.running).map((s) => s.name));
   return (pod.spec.ephemeralContainers ?? []).find(
-    (c) => c.name.startsWith(DEBUG_CONTAINER_PREFIX) && c.targetContainerName === container && running.has(c.name),
+    (c) => c.name.startsWith(DEBUG_CONTAINER_PREFIX) && c.targetContainerName === container && running.has(c.name) && !ending.has(c.name),
   )?.name;
 }
 
@@ -87,6 +87,8 @@ export interface PlanOptions {
   kubectlMinor: number;
   /** a process of the target container whose root the agent works in (default 1) */
   rootPid?: number;
+  /** debugger containers whose agent's attach ended: still running for a moment, never reused */
+  ending?: ReadonlySet<string>;
 }
 
 /** kubectl debug has --custom by default since 1.31 (1.30 behind KUBECTL_DEBUG_CUSTOM_PROFILE). */
@@ -101,7 +103,7 @@ export async function kubectlMinor(kubectl: Kubectl): Promise<number> {
 
 export function planDebugContainer(pod: Pod, namespace: string, container: string, opts: PlanOptions): DebugContainerPlan {
   const podName = pod.metadata.name;
-  const existing = runningDebugContainer(pod, container);
+  const existing = runningDebugContainer(pod, container, opts.ending);
   if (existing) {
     return { argv: ['exec', '-i', podName, '-c', existing, '-n', namespace, '--', 'python3', '-c', ephemeralBootstrap(opts.rootPid ?? 1)], name: existing, reused: true, cleanup: () => undefined };
   }
@@ -184,7 +186,14 @@ export async function openEphemeralSession(
   kubectl: Kubectl,
   pod: Pod,
   container: string,
-  opts: { agentSource: string; debugImage?: string; startTimeoutMs?: number; listed?: readonly ProcessRecord[]; onPlanned?(name: string, reused: boolean): void },
+  opts: {
+    agentSource: string;
+    debugImage?: string;
+    startTimeoutMs?: number;
+    listed?: readonly ProcessRecord[];
+    ending?: ReadonlySet<string>;
+    onPlanned?(name: string, reused: boolean): void;
+  },
 ): Promise<EphemeralSession> {
   const namespace = pod.metadata.namespace ?? '';
   const app = appProcessOf(opts.listed);
@@ -195,7 +204,7 @@ export async function openEphemeralSession(
     kubectlMinor(kubectl),
   ]);
   // the PIDs kubectl exec saw are the debugger container's too: it joins the same PID namespace
-  const plan = planDebugContainer(current, namespace, container, { image: opts.debugImage, appUid, kubectlMinor: minor, ...(app ? { rootPid: app.pid } : {}) });
+  const plan = planDebugContainer(current, namespace, container, { image: opts.debugImage, appUid, kubectlMinor: minor, ending: opts.ending, ...(app ? { rootPid: app.pid } : {}) });
   opts.onPlanned?.(plan.name, plan.reused);
   try {
     const session = await openAgentSession(

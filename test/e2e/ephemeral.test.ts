@@ -275,6 +275,21 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     await stopCleanly(again, next, APP);
   });
 
+  test("the agent's attach dropped: the session reconnects through the ephemeral route and stops", async () => {
+    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    children.push(child);
+    const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as Ready;
+    expect(env.cluster.dropConnections(ready.pod, 'attach')).toBe(1);
+    const again = (await child.nextEvent((e) => e.event === 'reconnected', 60_000)) as Ready;
+    expect(again).toMatchObject({ pod: ready.pod, route: 'ephemeral' });
+    // stdinOnce: the dropped attach ended the first container's agent; the session added its own again
+    expect(again.debugContainer).not.toBe(ready.debugContainer);
+    expect(await terminatedWithin(ready.pod, APP.namespace, ready.debugContainer, 5_000)).toHaveProperty('terminated');
+    const hit = await hitVia(APP, again);
+    expect(hit.stoppedLine).toBe(APP.breakpointLine);
+    await stopCleanly(child, again, APP);
+  });
+
   test('pod deleted: the session follows to the replacement pod with its own debugger container, and stops there', async () => {
     const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
     children.push(child);

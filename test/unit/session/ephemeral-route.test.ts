@@ -76,6 +76,7 @@ describe('planDebugContainer', () => {
     );
     expect(runningDebugContainer(p, 'api')).toBe('wand-debug-abc123');
     expect(runningDebugContainer(p, 'other')).toBeUndefined();
+    expect(runningDebugContainer(p, 'api', new Set(['wand-debug-abc123']))).toBeUndefined();
     const plan = planDebugContainer(p, 'ns', 'api', { kubectlMinor: 32 });
     expect(plan).toMatchObject({ reused: true, name: 'wand-debug-abc123' });
     expect(plan.argv.slice(0, 7)).toEqual(['exec', '-i', 'api-1', '-c', 'wand-debug-abc123', '-n', 'ns']);
