@@ -238,7 +238,7 @@ export class DebugSession {
       let list = await (early?.list ?? session.request({ op: 'list', sampleSeconds: 0 }));
       if (route === 'exec' && routeFor(mode, list.processes) === 'ephemeral') {
         route = 'ephemeral';
-        await session.close();
+        void session.close(); // the exec'd agent only listed: it ends while the debugger container starts
         opening = openEphemeral(list.processes);
         session = await opening;
         if (this.stopping) throw new Error('stopped');

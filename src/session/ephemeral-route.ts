@@ -89,6 +89,15 @@ export interface PlanOptions {
   rootPid?: number;
   /** debugger containers whose agent's attach ended: still running for a moment, never reused */
   ending?: ReadonlySet<string>;
+  /** the new container's name (default: a new one) */
+  name?: string;
+}
+
+/** kubectl's minor version assumed until kubectl refuses --custom (see openEphemeralSession) */
+const LATEST_MINOR = Number.MAX_SAFE_INTEGER;
+
+function newDebugContainerName(): string {
+  return `${DEBUG_CONTAINER_PREFIX}${randomBytes(3).toString('hex')}`;
 }
 
 /** kubectl debug has --custom by default since 1.31 (1.30 behind KUBECTL_DEBUG_CUSTOM_PROFILE). */
@@ -107,7 +116,7 @@ export function planDebugContainer(pod: Pod, namespace: string, container: strin
   if (existing) {
     return { argv: ['exec', '-i', podName, '-c', existing, '-n', namespace, '--', 'python3', '-c', ephemeralBootstrap(opts.rootPid ?? 1)], name: existing, reused: true, cleanup: () => undefined };
   }
-  const name = `${DEBUG_CONTAINER_PREFIX}${randomBytes(3).toString('hex')}`;
+  const name = opts.name ?? newDebugContainerName();
   const image = opts.image ?? pod.spec.containers.find((c) => c.name === container)?.image ?? '';
   const nonRoot = appRunsAsNonRoot(pod, container, opts.appUid);
   // without --custom, --debug-image is the user's way out (an image whose user is root)
@@ -197,25 +206,32 @@ export async function openEphemeralSession(
 ): Promise<EphemeralSession> {
   const namespace = pod.metadata.namespace ?? '';
   const app = appProcessOf(opts.listed);
-  const appUid = app?.uid;
-  // both at once: the version decides --custom (stdinOnce, root), the pod whether a container is reused
-  const [current, minor] = await Promise.all([
-    kubectl.json<Pod>(['get', 'pod', pod.metadata.name, '-n', namespace, '-o', 'json']),
-    kubectlMinor(kubectl),
-  ]);
-  // the PIDs kubectl exec saw are the debugger container's too: it joins the same PID namespace
-  const plan = planDebugContainer(current, namespace, container, { image: opts.debugImage, appUid, kubectlMinor: minor, ending: opts.ending, ...(app ? { rootPid: app.pid } : {}) });
-  opts.onPlanned?.(plan.name, plan.reused);
+  // `pod` was read by the caller moments ago: its ephemeral containers say whether one of ours
+  // runs. The PIDs kubectl exec saw are the debugger container's too: it joins the same PID namespace.
+  const planOptions = { image: opts.debugImage, appUid: app?.uid, ending: opts.ending, name: newDebugContainerName(), ...(app ? { rootPid: app.pid } : {}) };
+  const start = async (minor: number): Promise<EphemeralSession> => {
+    const plan = planDebugContainer(pod, namespace, container, { ...planOptions, kubectlMinor: minor });
+    try {
+      const session = await openAgentSession(
+        kubectl,
+        { namespace, pod: pod.metadata.name, container: plan.name },
+        { agentSource: opts.agentSource, startTimeoutMs: opts.startTimeoutMs, argv: plan.argv },
+      );
+      return { session, name: plan.name, reused: plan.reused };
+    } finally {
+      plan.cleanup();
+    }
+  };
+  const reusing = runningDebugContainer(pod, container, opts.ending);
+  opts.onPlanned?.(reusing ?? planOptions.name, reusing !== undefined);
   try {
-    const session = await openAgentSession(
-      kubectl,
-      { namespace, pod: pod.metadata.name, container: plan.name },
-      { agentSource: opts.agentSource, startTimeoutMs: opts.startTimeoutMs, argv: plan.argv },
-    );
-    return { session, name: plan.name, reused: plan.reused };
+    // --custom first, as kubectl 1.31+ has it: no `kubectl version` on the way; an older kubectl
+    // refuses the flag before it calls the API server, and then its version decides
+    return await start(LATEST_MINOR).catch(async (error: unknown) => {
+      if (!(error instanceof KubeError && /unknown flag: --custom/.test(error.stderr))) throw error;
+      return start(await kubectlMinor(kubectl));
+    });
   } catch (error) {
     throw explainDebugFailure(error, namespace);
-  } finally {
-    plan.cleanup();
   }
 }
