@@ -308,8 +308,15 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
 
   (kubectl127() ? test : test.skip)('kubectl 1.27 (no --custom): a root app works through kubectl debug; the uid-1000 app gets the precise error, nothing added', async () => {
     const env127 = { KUBECTL_PATH: kubectl127()! };
+    const appPod = env.podName(APP.namespace);
+    const had = (await podJson(appPod)).spec.ephemeralContainers?.length ?? 0;
     const ex = await env.wand(['exec', `svc/${APP.service}`, '-n', APP.namespace, '--code', 'print(1 + 1)'], { env: env127 });
     expect(ex).toMatchObject({ code: 0, stdout: '2\n' });
+    // --custom is tried first (no version call for kubectl 1.31+): 1.27 refuses the flag before it
+    // calls the API server, so only the retry without it added a container (no stdinOnce then)
+    const added = ((await podJson(appPod)).spec.ephemeralContainers ?? []).slice(had) as Array<{ name: string; stdinOnce?: boolean }>;
+    expect(added).toHaveLength(1);
+    expect(added[0]!.stdinOnce ?? false).toBe(false);
     const slimPod = env.podName(SLIM.namespace);
     const before = JSON.parse((await env.kubectl(['get', 'pod', slimPod, '-n', SLIM.namespace, '-o', 'json'])).stdout) as PodJson;
     const r = await env.wand(['exec', `svc/${SLIM.service}`, '-n', SLIM.namespace, '--code', 'print(1)'], { env: env127 });
