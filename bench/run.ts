@@ -14,6 +14,9 @@
  *  - `pods --with-pids` over 1, 5, 10 and 20 pods: wall time and number of kubectl calls;
  *  - time to ready on a fresh uvicorn --reload worker on Python 3.13 (the ptrace injector) next to
  *    the same on 3.14 (sys.remote_exec), alternating in one run;
+ *  - time to ready through the ephemeral route (issue 14) on a cluster of its own with Yama
+ *    ptrace_scope=1, against its own floor: kubectl debug -i until the container runs, exec,
+ *    port-forward (BENCH_ONLY=ephemeral runs only this);
  *  - start-up of dist/bin/kubectl-wand --version next to kubectl version --client;
  *  - peak RSS (VmHWM) of the plugin's node process in a session; the worker's RSS before and
  *    after injection (rssBytes from `pods --with-pids -o json`).
@@ -582,6 +585,89 @@ async function debugIteration(b: Bench, pod: string, boot: number, prevWorker: n
   return { fresh, reused, freshTargetIsWorker: fresh.targets[0]?.pid === worker.pid, reattachSamePid: reused.targets[0]?.pid === fresh.targets[0]?.pid, reinject: reinject as ReinjectSample, workerRssBefore: before.rssBytes, workerRssAfter: after.rssBytes, workerPid: worker.pid };
 }
 
+// ---------------------------------------------------------------- the ephemeral route (issue 14)
+
+interface EphemeralSample {
+  /** `kubectl debug -i` until its container ran and answered one line */
+  debug: number;
+  exec: number;
+  portForward: number;
+  floor: number;
+  readyMs: number;
+  ratio: number;
+  route: unknown;
+  calls: Call[];
+}
+
+/**
+ * Time to ready through the ephemeral route, on a test cluster of its own whose node has Yama
+ * ptrace_scope=1 (`kubectl exec` may not trace the app), against its kubectl floor measured right
+ * before each attach: `kubectl debug -i --target --profile general` with the app's image until the
+ * container runs and answers one line, `kubectl exec … python3 -c pass`, port-forward until
+ * "Forwarding from". The first run is a warm-up. Each run leaves two terminated ephemeral
+ * containers in the pod (Kubernetes cannot remove them): the floor's and kubectl-wand's.
+ */
+async function ephemeralRoute(b: Bench): Promise<{ rows: string[][]; figures: Record<string, number>; samples: EphemeralSample[] }> {
+  log(`the ephemeral route (Yama ptrace_scope=1): a cluster of its own, ${RUNS} runs`);
+  const env = await startWandEnv([APP.manifest], { ptraceScope: 1 });
+  const base: NodeJS.ProcessEnv = { ...env.env, PATH: b.base.PATH, KUBECTL_PATH: b.base.KUBECTL_PATH, REAL_KUBECTL: b.realKubectl };
+  delete base.WAND_CALL_LOG;
+  const e: Bench = { ...b, env, base };
+  const debugUntilRunning = async (pod: string, name: string): Promise<number> => {
+    const t = now();
+    const args = ['debug', pod, '-n', NS, '--target', APP.container, '--profile', 'general', '--image', APP.image, '-c', name, '-i', '--', 'python3', '-c', 'import sys; sys.stdin.readline(); print("up")'];
+    const child = spawn(b.realKubectl, args, { env: base, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stdin.end('go\n'); // written once attached: the container answers and exits, and kubectl with it
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    if (code !== 0 || !out.includes('up')) throw new Error(`kubectl debug floor (${code}): ${out}`);
+    return now() - t;
+  };
+  try {
+    await env.waitServing([NS], 8000, 60_000);
+    const pod = env.podName(NS);
+    const samples: EphemeralSample[] = [];
+    for (let i = 0; i <= RUNS; i++) {
+      const t = now();
+      const debug = await debugUntilRunning(pod, `floor-${i}`);
+      const execR = await runKubectl(e, ['exec', pod, '-n', NS, '--', 'python3', '-c', 'pass']);
+      if (execR.code !== 0) throw new Error(`exec floor: ${execR.stderr}`);
+      const portForward = await portForwardUntilForwarding(e, pod);
+      const floor = now() - t;
+      await sleep(200);
+      const r = startDebug(e);
+      try {
+        const ready = await r.waitFor('ready', 90_000);
+        await stopDebug(r);
+        const sample = { debug, exec: execR.ms, portForward, floor, readyMs: ready.at, ratio: ready.at / floor, route: ready.event.route, calls: readCalls(r.tsLog, r.t0) };
+        if (sample.route !== 'ephemeral') throw new Error(`route ${String(sample.route)}, not ephemeral: ${r.child.stderr()}`);
+        if (i > 0) samples.push(sample);
+        log(`  ${i === 0 ? 'warm-up' : `run ${i}/${RUNS}`}: ready ${ms(sample.readyMs)}, floor ${ms(floor)} (debug ${ms(debug)}, exec ${ms(execR.ms)}, port-forward ${ms(portForward)})`);
+      } catch (error) {
+        if (r.child.child.exitCode === null && r.child.child.pid) process.kill(-r.child.child.pid, 'SIGKILL');
+        throw error;
+      }
+    }
+    const figures = {
+      floor: median(samples.map((s) => s.floor)),
+      debug: median(samples.map((s) => s.debug)),
+      exec: median(samples.map((s) => s.exec)),
+      portForward: median(samples.map((s) => s.portForward)),
+      ready: median(samples.map((s) => s.readyMs)),
+      ratio: median(samples.map((s) => s.ratio)),
+    };
+    const rows = [
+      ['kubectl floor of the ephemeral route (kubectl debug -i until the container runs, exec, port-forward)', ms(figures.floor), `${RUNS}`, '', `debug ${ms(figures.debug)}, exec ${ms(figures.exec)}, port-forward ${ms(figures.portForward)}`],
+      ['`debug` time to ready through the ephemeral route (Yama ptrace_scope=1)', ms(figures.ready), `${RUNS}`, '≤ 2× floor', `${x(figures.ratio)} ${verdict(figures.ratio <= 2)}`],
+    ];
+    return { rows, figures, samples };
+  } finally {
+    await env.stop();
+  }
+}
+
 // ---------------------------------------------------------------- pods --with-pids at scale
 
 interface PodsSample {
@@ -753,6 +839,11 @@ async function main(): Promise<void> {
     const base: NodeJS.ProcessEnv = { ...env.env, PATH: `${bin}:${process.env.PATH ?? ''}`, KUBECTL_PATH: tsWrapper, REAL_KUBECTL: realKubectl };
     delete base.WAND_CALL_LOG;
     const b: Bench = { env, base, realKubectl, dir, logs: 0 };
+    if (process.env.BENCH_ONLY === 'ephemeral') {
+      const only = await ephemeralRoute(b);
+      process.stdout.write(`\n${only.rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n${JSON.stringify(only.figures)}\n`);
+      return;
+    }
     await env.waitServing([NS, PY313.namespace], 8000, 60_000);
     const pod = env.podName(NS);
     const pod313 = env.cluster.pods(PY313.namespace).find((p) => p.metadata.labels?.app === PY313.podLabels.app)?.metadata.name;
@@ -806,6 +897,7 @@ async function main(): Promise<void> {
 
     log(`debug --all-pods over ${ALL_PODS} pods vs one pod, ${RUNS} runs each, alternating`);
     const allPods = await allPodsRow(b);
+    const ephemeral = await ephemeralRoute(b);
 
     // ------------------------------------------------------------ figures
     const fresh = iterations.map((i) => i.fresh);
@@ -902,6 +994,7 @@ async function main(): Promise<void> {
         `${podCalls(n)} kubectl calls${n === 20 ? `; ${x(fig.pods20over1)} ${verdict(fig.pods20over1 <= 2)} (its floor: ${x(fig.execFloor20over1)})` : ''}`,
       ]),
       ...allPods.rows,
+      ...ephemeral.rows,
       ['start-up: `dist/bin/kubectl-wand --version`', ms(fig.startupWand), `${STARTUP_RUNS}`, '≤ 1.5× kubectl', `${x(fig.startupRatio)} ${verdict(fig.startupRatio <= 1.5)}`],
       ['start-up: `kubectl version --client`', ms(fig.startupKubectl), `${STARTUP_RUNS}`, '', ''],
       ['start-up of a parsed command: `dist/bin/kubectl-wand pods --help`', ms(fig.startupWandHelp), `${STARTUP_RUNS}`, '', `${x(fig.startupWandHelp / fig.startupKubectl)} kubectl (\`--version\` is answered before the parser loads)`],
@@ -933,7 +1026,7 @@ async function main(): Promise<void> {
       plugin: path.relative(ROOT, PLUGIN),
       startupRuns: STARTUP_RUNS,
       machine: mach,
-      figures: fig,
+      figures: { ...fig, ephemeral: ephemeral.figures },
       timeline: timeline.map((t) => ({ ...t, ms: round(t.ms) })),
       floorSteps,
       table,
@@ -947,6 +1040,7 @@ async function main(): Promise<void> {
         pods: [...podsSamples.values()].flat(),
         execFloor: Object.fromEntries(execFloors),
         allPods: allPods.samples,
+        ephemeral: ephemeral.samples,
       },
     };
     await fs.mkdir(path.dirname(OUT), { recursive: true });

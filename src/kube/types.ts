@@ -55,6 +55,8 @@ export interface Pod {
     setHostnameAsFQDN?: boolean;
     securityContext?: SecurityContext;
     ephemeralContainers?: EphemeralContainer[];
+    /** one PID namespace for all containers: PID 1 is the pause container's */
+    shareProcessNamespace?: boolean;
   };
   status?: {
     phase?: PodPhase;

@@ -154,8 +154,8 @@ class Session implements AgentSession {
     private readonly opts: AgentSessionOptions,
   ) {
     // its own process group: it must outlive a Ctrl-C, to close the listeners (issue 15); on the
-    // ephemeral route only the `end` line it passes on ends the agent, and with it the debugger
-    // container (its stdin stays open when kubectl goes).
+    // ephemeral route the `end` line it passes on ends the agent, and with it the debugger
+    // container; when kubectl goes without it, only a stdinOnce container's stdin ends (ephemeral-route.ts).
     this.proc = kubectl.spawn(opts.argv ? [...opts.argv] : sessionExecArgs(target, interpreter), { stdin: 'pipe', ownProcessGroup: true });
     const stdin = this.proc.child.stdin;
     stdin?.on('error', () => undefined); // kubectl is gone: `closed` says why

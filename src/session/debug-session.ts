@@ -127,6 +127,8 @@ interface PodState {
   following: Promise<void>;
   route: Route;
   debugContainer: string | null;
+  /** the debugger container was added by this session (not reused: its agent came with kubectl exec -c) */
+  addedContainer: boolean;
 }
 
 export class DebugSession {
@@ -134,6 +136,11 @@ export class DebugSession {
   private stopping = false;
   private moving: Promise<void> | undefined;
   private debugpyZip: string | undefined;
+  /**
+   * Debugger containers whose agent's attach ended (a dropped connection): stdinOnce ends that
+   * agent, so the container is about to terminate and must not be reused (ephemeral-route.ts).
+   */
+  private readonly endedContainers = new Set<string>();
   private resolveFinished!: (error?: Error) => void;
   /** settles when the session ends by itself (a fatal error); stop() does not settle it */
   readonly finished = new Promise<Error | undefined>((resolve) => (this.resolveFinished = resolve));
@@ -211,9 +218,13 @@ export class DebugSession {
     const stopFirstForward = () => forwarding?.then((f) => f?.stop(), () => undefined);
     if (!this.config.forwardAfterList) void firstForward();
     const mode = this.config.ephemeral ?? 'auto';
-    const early = kind === 'ready' && mode !== 'always' ? await this.claimEarly(pod, pods, container) : undefined;
-    let route: Route = mode === 'always' ? 'ephemeral' : 'exec';
+    const early = kind === 'ready' ? await this.claimEarly(pod, pods, container) : undefined;
+    // --ephemeral always lists through kubectl exec first when that listing is at hand (early) or
+    // needed: with one PID namespace per pod, PID 1 is pause's and the agent must work in the app's root (appProcessOf)
+    const listFirst = mode !== 'always' || early !== undefined || pod.spec.shareProcessNamespace === true;
+    let route: Route = listFirst ? 'exec' : 'ephemeral';
     let debugContainer: string | null = null;
+    let addedContainer = false;
     const open = () =>
       openAgentSession(
         this.kubectl,
@@ -224,8 +235,10 @@ export class DebugSession {
       const opened = await openEphemeralSession(this.kubectl, pod, container, {
         ...this.config,
         listed,
+        ending: this.endedContainers,
         onPlanned: (debugName, reused) => {
           debugContainer = debugName;
+          addedContainer = !reused;
           this.config.emit({ event: 'route', route: 'ephemeral', pod: name, debugContainer: debugName, reused, reason: routeReason(listed ?? []) });
         },
       });
@@ -248,7 +261,7 @@ export class DebugSession {
       let list = await (early?.list ?? session.request({ op: 'list', sampleSeconds: 0 }));
       if (route === 'exec' && routeFor(mode, list.processes) === 'ephemeral') {
         route = 'ephemeral';
-        await session.close();
+        void session.close(); // the exec'd agent only listed: it ends while the debugger container starts
         opening = openEphemeral(list.processes);
         session = await opening;
         if (this.stopping) throw new Error('stopped');
@@ -262,7 +275,7 @@ export class DebugSession {
       const ports = new Map(chosen.map((p, i) => [p.pid, this.config.port + i]));
       const [injected, first] = await Promise.all([this.injectAll(session, chosen, ports), firstForward()]);
       const forwards = first ? [first, ...(await Promise.all(chosen.slice(1).map((_, i) => this.startForward(pod, i + 1))))] : [];
-      const state: PodState = { pod, container, session, forwards, targets: chosen, processes, ports, injected, following: Promise.resolve(), route, debugContainer };
+      const state: PodState = { pod, container, session, forwards, targets: chosen, processes, ports, injected, following: Promise.resolve(), route, debugContainer, addedContainer };
       if (this.stopping) throw new Error('stopped');
       this.attaching.delete(abandon);
       this.config.emit({ event: kind, ...this.details(state, reason) });
@@ -400,6 +413,7 @@ export class DebugSession {
     const old = this.state;
     try {
       const alive = await this.podAlive(pod);
+      if (old?.debugContainer && old.addedContainer) this.endedContainers.add(old.debugContainer);
       if (old) await Promise.allSettled([...old.forwards.map((f) => f.stop()), old.session.close()]);
       if (this.stopping) return;
       if (alive) {

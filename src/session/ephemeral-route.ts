@@ -44,11 +44,20 @@ export function routeReason(processes: readonly ProcessRecord[]): string {
   return `kubectl exec may not trace the app (${why}): attaching from an ephemeral debugger container (kubectl debug --profile general)`;
 }
 
-/** A running debugger container of ours in the pod, aimed at `container`. */
-export function runningDebugContainer(pod: Pod, container: string): string | undefined {
+/**
+ * The process whose root the agent works in (PlanOptions.rootPid): the app as the exec'd agent
+ * listed it — the one it may not trace, else a Python process — since PID 1 is pause's in a pod
+ * that shares one PID namespace (spec.shareProcessNamespace). Without a listing: PID 1.
+ */
+export function appProcessOf(listed: readonly ProcessRecord[] | undefined): ProcessRecord | undefined {
+  return listed?.find(blockedForExec) ?? listed?.find((p) => p.isPython);
+}
+
+/** A running debugger container of ours in the pod, aimed at `container`, but the `ending` ones. */
+export function runningDebugContainer(pod: Pod, container: string, ending: ReadonlySet<string> = new Set()): string | undefined {
   const running = new Set((pod.status?.ephemeralContainerStatuses ?? []).filter((s) => s.state?.running).map((s) => s.name));
   return (pod.spec.ephemeralContainers ?? []).find(
-    (c) => c.name.startsWith(DEBUG_CONTAINER_PREFIX) && c.targetContainerName === container && running.has(c.name),
+    (c) => c.name.startsWith(DEBUG_CONTAINER_PREFIX) && c.targetContainerName === container && running.has(c.name) && !ending.has(c.name),
   )?.name;
 }
 
@@ -78,6 +87,17 @@ export interface PlanOptions {
   kubectlMinor: number;
   /** a process of the target container whose root the agent works in (default 1) */
   rootPid?: number;
+  /** debugger containers whose agent's attach ended: still running for a moment, never reused */
+  ending?: ReadonlySet<string>;
+  /** the new container's name (default: a new one) */
+  name?: string;
+}
+
+/** kubectl's minor version assumed until kubectl refuses --custom (see openEphemeralSession) */
+const LATEST_MINOR = Number.MAX_SAFE_INTEGER;
+
+function newDebugContainerName(): string {
+  return `${DEBUG_CONTAINER_PREFIX}${randomBytes(3).toString('hex')}`;
 }
 
 /** kubectl debug has --custom by default since 1.31 (1.30 behind KUBECTL_DEBUG_CUSTOM_PROFILE). */
@@ -92,24 +112,23 @@ export async function kubectlMinor(kubectl: Kubectl): Promise<number> {
 
 export function planDebugContainer(pod: Pod, namespace: string, container: string, opts: PlanOptions): DebugContainerPlan {
   const podName = pod.metadata.name;
-  const existing = runningDebugContainer(pod, container);
+  const existing = runningDebugContainer(pod, container, opts.ending);
   if (existing) {
     return { argv: ['exec', '-i', podName, '-c', existing, '-n', namespace, '--', 'python3', '-c', ephemeralBootstrap(opts.rootPid ?? 1)], name: existing, reused: true, cleanup: () => undefined };
   }
-  const name = `${DEBUG_CONTAINER_PREFIX}${randomBytes(3).toString('hex')}`;
+  const name = opts.name ?? newDebugContainerName();
   const image = opts.image ?? pod.spec.containers.find((c) => c.name === container)?.image ?? '';
+  const nonRoot = appRunsAsNonRoot(pod, container, opts.appUid);
+  // without --custom, --debug-image is the user's way out (an image whose user is root)
+  if (nonRoot && !hasCustom(opts.kubectlMinor) && !opts.image) {
+    throw new EphemeralRefused(`the app runs as non-root and kubectl 1.${opts.kubectlMinor} cannot run the debugger container as root (no --custom)`, EPHEMERAL.noCustom, 'NoCustomProfile');
+  }
   const custom: string[] = [];
   let dir: string | undefined;
-  if (appRunsAsNonRoot(pod, container, opts.appUid) && (hasCustom(opts.kubectlMinor) || !opts.image)) {
-    // without --custom, --debug-image is the user's way out (an image whose user is root)
-    if (!hasCustom(opts.kubectlMinor)) {
-      throw new EphemeralRefused(`the app runs as non-root and kubectl 1.${opts.kubectlMinor} cannot run the debugger container as root (no --custom)`, EPHEMERAL.noCustom, 'NoCustomProfile');
-    }
+  if (hasCustom(opts.kubectlMinor)) {
     dir = mkdtempSync(path.join(tmpdir(), 'wand-debug-'));
     const file = path.join(dir, 'custom.json');
-    // runAsNonRoot: false only where the pod sets it, as kubectl's own warning suggests
-    const securityContext = { runAsUser: 0, ...(enforcesNonRoot(pod, container) ? { runAsNonRoot: false } : {}) };
-    writeFileSync(file, JSON.stringify({ securityContext }), { mode: 0o600 });
+    writeFileSync(file, JSON.stringify(customProfile(pod, container, nonRoot)), { mode: 0o600 });
     custom.push('--custom', file);
   }
   const argv = [
@@ -117,6 +136,20 @@ export function planDebugContainer(pod: Pod, namespace: string, container: strin
     ...custom, '--', 'python3', '-c', ephemeralBootstrap(opts.rootPid ?? 1),
   ];
   return { argv, name, reused: false, cleanup: () => dir && rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * What --custom adds to the debugger container. stdinOnce: the runtime closes the container's stdin
+ * when our attach's stdin ends (containerd internal/cri/io/container_io.go Attach closes it for
+ * StdinOnce without a TTY), so the agent sees end of input and ends — closing what it injected —
+ * even when the CLI was killed and could not send `end`; kubectl debug never sets it itself
+ * (kubectl/pkg/cmd/debug/debug.go generateDebugContainer sets Stdin only). runAsUser 0 for a
+ * non-root app (its capabilities would not be effective otherwise, kubernetes/kubernetes#56374),
+ * runAsNonRoot: false only where the pod sets it, as kubectl's own warning suggests.
+ */
+function customProfile(pod: Pod, container: string, nonRoot: boolean): { stdinOnce: true; securityContext?: Record<string, unknown> } {
+  if (!nonRoot) return { stdinOnce: true };
+  return { stdinOnce: true, securityContext: { runAsUser: 0, ...(enforcesNonRoot(pod, container) ? { runAsNonRoot: false } : {}) } };
 }
 
 /** The cluster refused the ephemeral route: nothing of ours was added to the pod. */
@@ -162,26 +195,43 @@ export async function openEphemeralSession(
   kubectl: Kubectl,
   pod: Pod,
   container: string,
-  opts: { agentSource: string; debugImage?: string; startTimeoutMs?: number; listed?: readonly ProcessRecord[]; onPlanned?(name: string, reused: boolean): void },
+  opts: {
+    agentSource: string;
+    debugImage?: string;
+    startTimeoutMs?: number;
+    listed?: readonly ProcessRecord[];
+    ending?: ReadonlySet<string>;
+    onPlanned?(name: string, reused: boolean): void;
+  },
 ): Promise<EphemeralSession> {
   const namespace = pod.metadata.namespace ?? '';
-  const app = opts.listed?.find(blockedForExec);
-  const appUid = app?.uid;
-  const current = await kubectl.json<Pod>(['get', 'pod', pod.metadata.name, '-n', namespace, '-o', 'json']);
-  const minor = appRunsAsNonRoot(current, container, appUid) ? await kubectlMinor(kubectl) : 0;
-  // the PIDs kubectl exec saw are the debugger container's too: it joins the same PID namespace
-  const plan = planDebugContainer(current, namespace, container, { image: opts.debugImage, appUid, kubectlMinor: minor, ...(app ? { rootPid: app.pid } : {}) });
-  opts.onPlanned?.(plan.name, plan.reused);
+  const app = appProcessOf(opts.listed);
+  // `pod` was read by the caller moments ago: its ephemeral containers say whether one of ours
+  // runs. The PIDs kubectl exec saw are the debugger container's too: it joins the same PID namespace.
+  const planOptions = { image: opts.debugImage, appUid: app?.uid, ending: opts.ending, name: newDebugContainerName(), ...(app ? { rootPid: app.pid } : {}) };
+  const start = async (minor: number): Promise<EphemeralSession> => {
+    const plan = planDebugContainer(pod, namespace, container, { ...planOptions, kubectlMinor: minor });
+    try {
+      const session = await openAgentSession(
+        kubectl,
+        { namespace, pod: pod.metadata.name, container: plan.name },
+        { agentSource: opts.agentSource, startTimeoutMs: opts.startTimeoutMs, argv: plan.argv },
+      );
+      return { session, name: plan.name, reused: plan.reused };
+    } finally {
+      plan.cleanup();
+    }
+  };
+  const reusing = runningDebugContainer(pod, container, opts.ending);
+  opts.onPlanned?.(reusing ?? planOptions.name, reusing !== undefined);
   try {
-    const session = await openAgentSession(
-      kubectl,
-      { namespace, pod: pod.metadata.name, container: plan.name },
-      { agentSource: opts.agentSource, startTimeoutMs: opts.startTimeoutMs, argv: plan.argv },
-    );
-    return { session, name: plan.name, reused: plan.reused };
+    // --custom first, as kubectl 1.31+ has it: no `kubectl version` on the way; an older kubectl
+    // refuses the flag before it calls the API server, and then its version decides
+    return await start(LATEST_MINOR).catch(async (error: unknown) => {
+      if (!(error instanceof KubeError && /unknown flag: --custom/.test(error.stderr))) throw error;
+      return start(await kubectlMinor(kubectl));
+    });
   } catch (error) {
     throw explainDebugFailure(error, namespace);
-  } finally {
-    plan.cleanup();
   }
 }

@@ -42,7 +42,7 @@ export interface TestCluster {
   deletePod(namespace: string, name: string, graceSeconds?: number): void;
   killContainer(namespace: string, pod: string, container: string): Promise<void>;
   /** cut the pod's live exec and/or port-forward connections; returns how many */
-  dropConnections(pod: string, type?: 'exec' | 'portforward'): number;
+  dropConnections(pod: string, type?: 'exec' | 'attach' | 'portforward'): number;
   /** host directory behind a pod volume (tests edit configMap files there to trigger reloads) */
   volumeDir(namespace: string, pod: string, volume: string): string;
   stop(): Promise<void>;

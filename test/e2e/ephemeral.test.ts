@@ -5,11 +5,12 @@
  * breakpoint through it. Ctrl-C ends the container's process; the app keeps serving.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { attachAndHitBreakpoint } from './support/dap';
-import { SCENARIOS } from './support/apps';
+import { localDebugpyDir } from './support/local-debugpy';
+import { SCENARIOS, type Scenario } from './support/apps';
 import { httpGetInPod } from './support/http-in-pod';
 import { e2eAvailable, REAL_CONTEXT, startWandEnv, type WandChild, type WandEnv } from './support/wand-env';
 
@@ -19,7 +20,10 @@ jest.setTimeout(180_000);
 const APP = SCENARIOS['fastapi-uvicorn-reload'];
 const SLIM = SCENARIOS['slim-nonroot'];
 const GUNICORN = SCENARIOS['gunicorn-2-workers'];
+const TWO = SCENARIOS['two-container/annotated'];
+const PY313 = SCENARIOS['py313'];
 const PSA_NAMESPACE = 'wand-psa';
+const SHARED_NAMESPACE = 'wand-shared-pid';
 
 /** The machine's kubectl 1.27 (the Cloud SDK ships versioned binaries next to kubectl), if any. */
 function kubectl127(): string | undefined {
@@ -32,23 +36,21 @@ function kubectl127(): string | undefined {
   }
 }
 
-/** A debugpy to copy into the slim image: the full image's own. */
-function localDebugpyDir(): string {
-  const cache = process.env.WAND_IMAGE_CACHE ?? '/var/cache/kubectl-wand/images';
-  for (const key of readdirSync(cache)) {
-    const dir = path.join(cache, key, 'wand-test_python_3.14', 'usr/lib/python3/dist-packages');
-    if (existsSync(path.join(dir, 'debugpy', '__init__.py'))) return dir;
-  }
-  throw new Error('no debugpy in the image cache');
+/** The uvicorn app again in `namespace`, its manifest changed by `edit`. */
+function appManifestIn(namespace: string, edit: (text: string) => string): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), `${namespace}-`)), 'app.yaml');
+  writeFileSync(file, edit(readFileSync(APP.manifest, 'utf8').split('wand-uvicorn').join(namespace)));
+  return file;
 }
 
 /** The uvicorn app again in a namespace that enforces Pod Security baseline. */
 function psaManifest(): string {
-  const text = readFileSync(APP.manifest, 'utf8').split('wand-uvicorn').join(PSA_NAMESPACE)
-    .replace(/(kind: Namespace\nmetadata:\n  name: wand-psa\n  labels:\n)/, '$1    pod-security.kubernetes.io/enforce: baseline\n');
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'wand-psa-')), 'psa.yaml');
-  writeFileSync(file, text);
-  return file;
+  return appManifestIn(PSA_NAMESPACE, (text) => text.replace(/(kind: Namespace\nmetadata:\n  name: wand-psa\n  labels:\n)/, '$1    pod-security.kubernetes.io/enforce: baseline\n'));
+}
+
+/** The uvicorn app again in a pod with one PID namespace: PID 1 is the sandbox's (pause's), not the app's. */
+function sharedPidManifest(): string {
+  return appManifestIn(SHARED_NAMESPACE, (text) => text.replace(/(\n    spec:\n)/, '$1      shareProcessNamespace: true\n'));
 }
 
 interface PodJson {
@@ -61,8 +63,8 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
   const children: WandChild[] = [];
 
   beforeAll(async () => {
-    env = await startWandEnv([APP.manifest, SLIM.manifest, GUNICORN.manifest, psaManifest()], { ptraceScope: 1 });
-    await env.waitServing([APP.namespace, SLIM.namespace, GUNICORN.namespace, PSA_NAMESPACE], 8000, 60_000);
+    env = await startWandEnv([APP.manifest, SLIM.manifest, GUNICORN.manifest, TWO.manifest, PY313.manifest, psaManifest()], { ptraceScope: 1 });
+    await env.waitServing([APP.namespace, SLIM.namespace, GUNICORN.namespace, TWO.namespace, PY313.namespace, PSA_NAMESPACE], 8000, 90_000);
   });
   afterEach(() => {
     for (const c of children.splice(0)) if (c.child.exitCode === null && c.child.pid) process.kill(-c.child.pid, 'SIGKILL');
@@ -71,9 +73,39 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     await env?.stop();
   });
 
-  async function podJson(pod: string): Promise<PodJson> {
-    const r = await env.kubectl(['get', 'pod', pod, '-n', APP.namespace, '-o', 'json']);
+  async function podJson(pod: string, namespace = APP.namespace): Promise<PodJson> {
+    const r = await env.kubectl(['get', 'pod', pod, '-n', namespace, '-o', 'json']);
     return JSON.parse(r.stdout) as PodJson;
+  }
+
+  /** The debugger container's state in the pod, polled until it shows terminated or `withinMs` passed. */
+  async function terminatedWithin(pod: string, namespace: string, name: string, withinMs: number): Promise<Record<string, unknown> | undefined> {
+    const since = Date.now();
+    let state: Record<string, unknown> | undefined;
+    while (Date.now() - since < withinMs) {
+      state = (await podJson(pod, namespace)).status.ephemeralContainerStatuses?.find((s) => s.name === name)?.state;
+      if (state?.terminated) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return state;
+  }
+
+  /** Ctrl-C: exit 0, the debugger container terminated within 5 s, and the app answers a request. */
+  async function stopCleanly(child: WandChild, ready: { pod: string; debugContainer: string }, s: Scenario): Promise<void> {
+    child.interrupt();
+    expect(await child.exited).toBe(0);
+    expect(await terminatedWithin(ready.pod, s.namespace, ready.debugContainer, 5_000)).toHaveProperty('terminated');
+    // a real request, not a TCP connect: a main thread left stopped would still accept connections
+    expect(await httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', s.namespace], ready.pod, s.container, s.url, { timeoutMs: 10_000 })).toContain(s.expectedValue);
+  }
+
+  type Ready = { pod: string; route: string; container: string; debugContainer: string; injector?: string | null; targets: Array<{ pid: number; localPort: number }> };
+
+  async function hitVia(s: Scenario, ready: Ready) {
+    return attachAndHitBreakpoint({
+      port: ready.targets[0]!.localPort, file: s.appFile, line: s.breakpointLine, evaluate: s.evaluate, timeoutMs: 60_000,
+      trigger: () => httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', s.namespace], ready.pod, s.container, s.url, { timeoutMs: 60_000 }),
+    });
   }
 
   test('--ephemeral never: the precise cause, exit 1, no debugger container', async () => {
@@ -106,17 +138,7 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     expect(calls.filter((c) => c[0] === 'debug')).toHaveLength(1);
     expect(calls.find((c) => c[0] === 'debug')).toEqual(expect.arrayContaining(['--target', APP.container, '--profile', 'general', '-i']));
 
-    child.interrupt();
-    expect(await child.exited).toBe(0);
-    const stoppedAt = Date.now();
-    let state: Record<string, unknown> | undefined;
-    while (Date.now() - stoppedAt < 5_000) {
-      state = (await podJson(ready.pod)).status.ephemeralContainerStatuses?.find((s) => s.name === ready.debugContainer)?.state;
-      if (state?.terminated) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(state).toHaveProperty('terminated');
-    await env.waitServing([APP.namespace], 8000, 10_000);
+    await stopCleanly(child, ready, APP);
   });
   test('a second session while one runs reuses its debugger container (kubectl exec -c); both end cleanly', async () => {
     const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
@@ -216,10 +238,85 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     expect(st.stdout).toMatch(/^Thread \d+ \(main\):\n  \S+ \(/m);
   });
 
+  // a two-container pod: the debugger container must target the app container; a 3.13 pod: the
+  // ptrace injector runs in the debugger container, chrooted into the app's root
+  test.each([
+    ['a two-container pod', TWO, { container: TWO.container }],
+    ['a Python 3.13 pod (ptrace injector)', PY313, { injector: 'ptrace' }],
+  ] as const)('%s: stops on a breakpoint through the debugger container', async (_, s, expected) => {
+    const child = env.spawnWand(['debug', `svc/${s.service}`, '-n', s.namespace, '-o', 'json', '--local-port', '0']);
+    children.push(child);
+    const ready = (await child.nextEvent((e) => e.event === 'ready', 120_000)) as Ready;
+    expect(ready).toMatchObject({ route: 'ephemeral', ...expected });
+    expect(child.kubectlCalls().find((c) => c[0] === 'debug')).toEqual(expect.arrayContaining(['--target', s.container]));
+    const hit = await hitVia(s, ready);
+    expect(hit).toMatchObject({ stoppedLine: s.breakpointLine, evaluated: s.expectedValue });
+    await stopCleanly(child, ready, s);
+  });
+
+  test('the CLI killed (SIGKILL): the stdinOnce debugger container sees its input end, closes the listener and terminates; kubectl ends', async () => {
+    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as Ready;
+    expect(child.kubectlCalls().find((c) => c[0] === 'debug')).toContain('--custom');
+    // the CLI's process group (kubectl's plugin dispatcher and the plugin): the kubectl children it
+    // started run in process groups of their own, and only see their stdin end
+    process.kill(-child.child.pid!, 'SIGKILL');
+    await child.exited;
+    expect(await terminatedWithin(ready.pod, APP.namespace, ready.debugContainer, 15_000)).toHaveProperty('terminated');
+    const orphans = () => execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((line) => line.includes(ready.debugContainer));
+    for (let i = 0; i < 50 && orphans().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(orphans()).toEqual([]);
+    // the agent closed what it injected: a new session finds no listener to reuse
+    const again = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    children.push(again);
+    const next = (await again.nextEvent((e) => e.event === 'ready', 90_000)) as Ready & { targets: Array<{ reused: boolean }> };
+    expect(next.debugContainer).not.toBe(ready.debugContainer);
+    expect(next.targets[0]!.reused).toBe(false);
+    await stopCleanly(again, next, APP);
+  });
+
+  test("the agent's attach dropped: the session reconnects through the ephemeral route and stops", async () => {
+    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    children.push(child);
+    const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as Ready;
+    expect(env.cluster.dropConnections(ready.pod, 'attach')).toBe(1);
+    const again = (await child.nextEvent((e) => e.event === 'reconnected', 60_000)) as Ready;
+    expect(again).toMatchObject({ pod: ready.pod, route: 'ephemeral' });
+    // stdinOnce: the dropped attach ended the first container's agent; the session added its own again
+    expect(again.debugContainer).not.toBe(ready.debugContainer);
+    expect(await terminatedWithin(ready.pod, APP.namespace, ready.debugContainer, 5_000)).toHaveProperty('terminated');
+    const hit = await hitVia(APP, again);
+    expect(hit.stoppedLine).toBe(APP.breakpointLine);
+    await stopCleanly(child, again, APP);
+  });
+
+  test('pod deleted: the session follows to the replacement pod with its own debugger container, and stops there', async () => {
+    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    children.push(child);
+    const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as Ready;
+    expect(ready.route).toBe('ephemeral');
+    env.cluster.deletePod(APP.namespace, ready.pod, 1);
+    const moved = (await child.nextEvent((e) => e.event === 'reconnected', 120_000)) as Ready;
+    expect(moved.pod).not.toBe(ready.pod);
+    expect(moved.route).toBe('ephemeral');
+    expect((await podJson(moved.pod)).spec.ephemeralContainers?.map((c) => c.name)).toEqual([moved.debugContainer]);
+    expect(child.kubectlCalls().filter((c) => c[0] === 'debug').map((c) => c[1])).toEqual([ready.pod, moved.pod]);
+    const hit = await hitVia(APP, moved);
+    expect(hit.stoppedLine).toBe(APP.breakpointLine);
+    await stopCleanly(child, moved, APP);
+  });
+
   (kubectl127() ? test : test.skip)('kubectl 1.27 (no --custom): a root app works through kubectl debug; the uid-1000 app gets the precise error, nothing added', async () => {
     const env127 = { KUBECTL_PATH: kubectl127()! };
+    const appPod = env.podName(APP.namespace);
+    const had = (await podJson(appPod)).spec.ephemeralContainers?.length ?? 0;
     const ex = await env.wand(['exec', `svc/${APP.service}`, '-n', APP.namespace, '--code', 'print(1 + 1)'], { env: env127 });
     expect(ex).toMatchObject({ code: 0, stdout: '2\n' });
+    // --custom is tried first (no version call for kubectl 1.31+): 1.27 refuses the flag before it
+    // calls the API server, so only the retry without it added a container (no stdinOnce then)
+    const added = ((await podJson(appPod)).spec.ephemeralContainers ?? []).slice(had) as Array<{ name: string; stdinOnce?: boolean }>;
+    expect(added).toHaveLength(1);
+    expect(added[0]!.stdinOnce ?? false).toBe(false);
     const slimPod = env.podName(SLIM.namespace);
     const before = JSON.parse((await env.kubectl(['get', 'pod', slimPod, '-n', SLIM.namespace, '-o', 'json'])).stdout) as PodJson;
     const r = await env.wand(['exec', `svc/${SLIM.service}`, '-n', SLIM.namespace, '--code', 'print(1)'], { env: env127 });
@@ -235,8 +332,8 @@ run('a node with Yama ptrace_scope=0: the exec route, as before', () => {
   let env: WandEnv;
 
   beforeAll(async () => {
-    env = await startWandEnv([APP.manifest], { ptraceScope: 0 });
-    await env.waitServing([APP.namespace], 8000, 30_000);
+    env = await startWandEnv([APP.manifest, sharedPidManifest()], { ptraceScope: 0 });
+    await env.waitServing([APP.namespace, SHARED_NAMESPACE], 8000, 30_000);
   });
   afterAll(async () => {
     await env?.stop();
@@ -256,6 +353,27 @@ run('a node with Yama ptrace_scope=0: the exec route, as before', () => {
     const pod = JSON.parse((await env.kubectl(['get', 'pod', env.podName(APP.namespace), '-n', APP.namespace, '-o', 'json'])).stdout) as PodJson;
     expect(pod.spec.ephemeralContainers ?? []).toEqual([]);
   });
+
+  test("--ephemeral always in a pod sharing one PID namespace: the agent works in the app's root, not PID 1's; the breakpoint stops", async () => {
+    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', SHARED_NAMESPACE, '-o', 'json', '--local-port', '0', '--ephemeral', 'always']);
+    try {
+      const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as { pod: string; route: string; targets: Array<{ pid: number; localPort: number }> };
+      expect(ready.route).toBe('ephemeral');
+      expect(child.stderr()).toMatch(/asked for with --ephemeral always/);
+      const root = /serve\(root_pid=(\d+)\)$/.exec(child.kubectlCalls().find((c) => c[0] === 'debug')?.at(-1) ?? '');
+      expect(Number(root?.[1])).toBeGreaterThan(1);
+      const hit = await attachAndHitBreakpoint({
+        port: ready.targets[0]!.localPort, file: APP.appFile, line: APP.breakpointLine, evaluate: APP.evaluate, timeoutMs: 30_000,
+        trigger: () => httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', SHARED_NAMESPACE], ready.pod, APP.container, APP.url, { timeoutMs: 60_000 }),
+      });
+      expect(hit.stoppedLine).toBe(APP.breakpointLine);
+    } finally {
+      // a wand that already failed must not hide its error behind kill's ESRCH
+      if (child.child.exitCode === null) child.interrupt();
+      await child.exited;
+    }
+  });
+
 });
 
 run('a node with Yama ptrace_scope=2 (Talos): the ephemeral route', () => {

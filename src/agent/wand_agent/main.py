@@ -88,7 +88,8 @@ def serve(root_pid=None):
               'hostname': os.uname().nodename})
         for line in iter(sys.stdin.buffer.readline, b''):
             # `end`: the CLI is done. An attached container's stdin stays open when kubectl detaches
-            # (no stdinOnce in kubectl debug's container), so end of stdin alone would not end us.
+            # unless the CLI could set stdinOnce (kubectl debug --custom, 1.31+), so end of stdin
+            # alone would not always end us.
             if line.strip() == b'end':
                 break
             if line.strip():

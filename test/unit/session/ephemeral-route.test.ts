@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import type { ProcessRecord } from '../../../src/agent/contract';
 import type { Pod } from '../../../src/kube/types';
 import { Forbidden, KubectlFailed } from '../../../src/kube/errors';
-import { appRunsAsNonRoot, EphemeralRefused, explainDebugFailure, hasCustom, planDebugContainer, routeFor, runningDebugContainer } from '../../../src/session/ephemeral-route';
+import { appProcessOf, appRunsAsNonRoot, EphemeralRefused, explainDebugFailure, hasCustom, planDebugContainer, routeFor, runningDebugContainer } from '../../../src/session/ephemeral-route';
 
 function proc(over: Partial<ProcessRecord>): ProcessRecord {
   return {
@@ -32,20 +33,41 @@ describe('routeFor', () => {
   });
 });
 
+describe('appProcessOf', () => {
+  test("the agent works in the root of the app the exec'd agent listed, not PID 1 (pause's in a shared PID namespace)", () => {
+    const pause = proc({ pid: 1, isPython: false, argv: ['/pause'], exe: '/pause', python: null });
+    const sidecar = proc({ pid: 9, argv: ['python3', 'sidecar.py'] });
+    expect(appProcessOf([pause, sidecar, { ...denied('yama-scope-1'), pid: 12 }])?.pid).toBe(12);
+    expect(appProcessOf([pause, proc({ pid: 14 })])?.pid).toBe(14);
+    expect(appProcessOf([pause])).toBeUndefined();
+    expect(appProcessOf(undefined)).toBeUndefined();
+  });
+});
+
 describe('planDebugContainer', () => {
-  test("kubectl debug with --target, --profile general, -i and the app's image; --custom only for a non-root app on kubectl 1.31+", () => {
+  /** the --custom file's content (read before cleanup), or undefined without --custom */
+  function customOf(plan: { argv: string[]; cleanup(): void }): unknown {
+    const i = plan.argv.indexOf('--custom');
+    const content = i < 0 ? undefined : JSON.parse(readFileSync(plan.argv[i + 1]!, 'utf8'));
+    plan.cleanup();
+    return content;
+  }
+
+  test("kubectl debug with --target, --profile general, -i and the app's image; --custom (stdinOnce, root for a non-root app) on kubectl 1.31+", () => {
     const plan = planDebugContainer(pod(), 'ns', 'api', { kubectlMinor: 32, appUid: 0 });
     expect(plan.reused).toBe(false);
     expect(plan.argv.slice(0, 13)).toEqual(['debug', 'api-1', '-n', 'ns', '--target', 'api', '--profile', 'general', '--image', 'app:1', '-c', plan.name, '-i']);
-    expect(plan.argv).not.toContain('--custom');
     expect(plan.argv.at(-1)).toMatch(/serve\(root_pid=1\)$/);
+    expect(customOf(plan)).toEqual({ stdinOnce: true });
     expect(planDebugContainer(pod(), 'ns', 'api', { kubectlMinor: 32, rootPid: 7 }).argv.at(-1)).toMatch(/serve\(root_pid=7\)$/);
     const nonRoot = planDebugContainer(pod(), 'ns', 'api', { kubectlMinor: 32, appUid: 1000, image: 'python:3.14' });
-    expect(nonRoot.argv).toContain('--custom');
     expect(nonRoot.argv).toContain('python:3.14');
-    nonRoot.cleanup();
+    expect(customOf(nonRoot)).toEqual({ stdinOnce: true, securityContext: { runAsUser: 0 } });
+    const enforced = planDebugContainer(pod({ securityContext: { runAsNonRoot: true, runAsUser: 1000 } }), 'ns', 'api', { kubectlMinor: 31 });
+    expect(customOf(enforced)).toEqual({ stdinOnce: true, securityContext: { runAsUser: 0, runAsNonRoot: false } });
     expect(() => planDebugContainer(pod(), 'ns', 'api', { kubectlMinor: 27, appUid: 1000 })).toThrow(/kubectl 1\.27 cannot run the debugger container as root/);
     expect(planDebugContainer(pod(), 'ns', 'api', { kubectlMinor: 27, appUid: 1000, image: 'root-python' }).argv).not.toContain('--custom');
+    expect(planDebugContainer(pod(), 'ns', 'api', { kubectlMinor: 29, appUid: 0 }).argv).not.toContain('--custom');
   });
   test('a running wand debugger container aimed at the same container is reused with kubectl exec -c', () => {
     const p = pod(
@@ -54,6 +76,7 @@ describe('planDebugContainer', () => {
     );
     expect(runningDebugContainer(p, 'api')).toBe('wand-debug-abc123');
     expect(runningDebugContainer(p, 'other')).toBeUndefined();
+    expect(runningDebugContainer(p, 'api', new Set(['wand-debug-abc123']))).toBeUndefined();
     const plan = planDebugContainer(p, 'ns', 'api', { kubectlMinor: 32 });
     expect(plan).toMatchObject({ reused: true, name: 'wand-debug-abc123' });
     expect(plan.argv.slice(0, 7)).toEqual(['exec', '-i', 'api-1', '-c', 'wand-debug-abc123', '-n', 'ns']);
