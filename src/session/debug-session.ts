@@ -218,7 +218,10 @@ export class DebugSession {
     const stopFirstForward = () => forwarding?.then((f) => f?.stop(), () => undefined);
     if (!this.config.forwardAfterList) void firstForward();
     const mode = this.config.ephemeral ?? 'auto';
-    const early = kind === 'ready' ? await this.claimEarly(pod, pods, container) : undefined;
+    const early = kind === 'ready' ? await this.claimEarly(pod, pods, container).catch(async (error: unknown) => {
+      await stopFirstForward();
+      throw error;
+    }) : undefined;
     // --ephemeral always lists through kubectl exec first when that listing is at hand (early) or
     // needed: with one PID namespace per pod, PID 1 is pause's and the agent must work in the app's root (appProcessOf)
     const listFirst = mode !== 'always' || early !== undefined || pod.spec.shareProcessNamespace === true;

@@ -9,6 +9,7 @@
 import type { ListResult } from '../agent/contract';
 import { openAgentSession, type AgentSession } from './agent-session';
 import { DEFAULT_CONTAINER_ANNOTATION, containerNames } from './containers';
+import { Timeout } from '../kube/errors';
 import type { Kubectl } from '../kube/kubectl';
 import { RESOURCE, type Target } from './targets';
 import type { Pod } from '../kube/types';
@@ -48,6 +49,8 @@ export function landedIn(hostname: string, pod: Pod, pods: readonly Pod[]): bool
 export class EarlySession {
   private claimed = false;
   private opened: OpenedSession | undefined;
+  /** the agent did not start within the time allowed (kept: a second exec would wait as long again) */
+  private timedOut: Timeout | undefined;
 
   private constructor(
     private readonly opening: Promise<OpenedSession | undefined>,
@@ -71,10 +74,14 @@ export class EarlySession {
         list.catch(() => undefined);
         return { session, list };
       },
-      // whatever went wrong, the regular exec will meet it again and report it
-      () => undefined,
+      // whatever else went wrong, the regular exec will meet it again and report it
+      (error: unknown) => {
+        if (error instanceof Timeout && !abandon.signal.aborted) early.timedOut = error;
+        return undefined;
+      },
     );
-    return new EarlySession(opening, opts.container, abandon);
+    const early: EarlySession = new EarlySession(opening, opts.container, abandon);
+    return early;
   }
 
   /**
@@ -83,6 +90,11 @@ export class EarlySession {
    */
   async claim(pod: Pod, pods: readonly Pod[], container: string): Promise<OpenedSession | undefined> {
     const opened = pods.length === 1 ? await this.opening : this.opened;
+    // one pod, and kubectl's exec into it hung: the regular exec into the same pod would hang as long
+    if (pods.length === 1 && this.timedOut) {
+      this.claimed = true;
+      throw this.timedOut;
+    }
     const kubectlContainer = this.container ?? kubectlDefaultContainer(pod);
     if (opened && !this.claimed && kubectlContainer === container && landedIn(opened.session.hostname, pod, pods)) {
       this.claimed = true;

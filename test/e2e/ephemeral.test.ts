@@ -345,6 +345,8 @@ run('a node with Yama ptrace_scope=0: the exec route, as before', () => {
       const ready = await child.nextEvent((e) => e.event === 'ready', 60_000);
       expect(ready).toMatchObject({ route: 'exec', debugContainer: null });
       expect(child.kubectlCalls().filter((c) => c.includes('debug') || c.includes('version'))).toEqual([]);
+      // the same calls as on a node that lets exec trace (debug.test.ts): the agent exec, get svc, get pods, the forward
+      expect(child.kubectlCalls().map((c) => c[0]).sort()).toEqual(['exec', 'get', 'get', 'port-forward']);
       expect(child.stderr()).not.toMatch(/debugger container/);
     } finally {
       child.interrupt();

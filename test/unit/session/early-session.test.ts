@@ -1,6 +1,7 @@
 import { hostname } from 'os';
 import { loadAgentSource } from '../../../src/session/agent-runner';
 import { EarlySession, expectedHostname, kubectlDefaultContainer, landedIn } from '../../../src/session/early-session';
+import { Timeout } from '../../../src/kube/errors';
 import { createKubectl, type Kubectl } from '../../../src/kube/kubectl';
 import type { Target } from '../../../src/session/targets';
 import type { Pod } from '../../../src/kube/types';
@@ -106,6 +107,14 @@ describe('EarlySession', () => {
     const begun = Date.now();
     expect(await early.claim(a, [a, pod('web-b')], 'app')).toBeUndefined();
     expect(Date.now() - begun).toBeLessThan(1000);
+  });
+
+  it('with one pod, an exec that did not start in time is the answer: no second exec would fare better', async () => {
+    const kubectl = setup([{ when: ['exec'], hang: true }]);
+    const early = EarlySession.open(kubectl, 'shop', SERVICE, { agentSource: loadAgentSource(), startTimeoutMs: 300 })!;
+    opened.push(early);
+    const a = pod('web-a');
+    await expect(early.claim(a, [a], 'app')).rejects.toBeInstanceOf(Timeout);
   });
 
   it('opens nothing for a pod or a selector', () => {
