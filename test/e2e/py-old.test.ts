@@ -3,7 +3,8 @@
  * ptrace injector (x86_64). A real DAP client stops on a breakpoint in uvicorn on 3.13 (Debian's,
  * its own debugpy), Flask on Debian 12's 3.11, and standard-library servers on the pyenv 3.12, 3.10
  * and 3.9 (debugpy copied in), and the session's end closes the listener; exec prints its output;
- * a reload re-injects the 3.13 worker.
+ * a reload re-injects the 3.13 worker; a 3.13 pool has both workers injected, its replacement pod
+ * followed, and both listeners closed at the end.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +19,8 @@ jest.setTimeout(240_000);
 
 const ATTACH: ScenarioId[] = ['py313', 'py-old/py311', 'py-old/py312', 'py-old/py310', 'py-old/py39'];
 const RELOAD: ScenarioId = 'py313/reload';
+/** py313.yaml's app under `uvicorn --workers 2`: a pool on 3.13 (no scenario of its own: no sys.remote_exec to self-test) */
+const POOL = { manifest: path.join(__dirname, '../manifests/py313-pool.yaml'), namespace: 'wand-py313-pool', workload: 'deployment/api' };
 
 interface ReadyEvent {
   event: string;
@@ -33,8 +36,8 @@ run('Python 3.9–3.13 through the ptrace injector', () => {
 
   beforeAll(async () => {
     const all = [...ATTACH, RELOAD].map((id) => SCENARIOS[id]);
-    env = await startWandEnv([...new Set(all.map((s) => s.manifest))]);
-    await env.waitServing([...new Set(all.map((s) => s.namespace))], 8000);
+    env = await startWandEnv([...new Set([...all.map((s) => s.manifest), POOL.manifest])]);
+    await env.waitServing([...new Set([...all.map((s) => s.namespace), POOL.namespace])], 8000);
   });
   afterEach(async () => {
     for (const c of children.splice(0)) {
@@ -91,6 +94,23 @@ run('Python 3.9–3.13 through the ptrace injector', () => {
     expect(r.code).toBe(0);
     const minor = s.image.split(':')[1]!.split('.')[1];
     expect(r.stdout).toBe(`main\n(3, ${minor})\n`);
+  });
+
+  test('3.13 pool (uvicorn --workers 2): both workers injected; the replacement pod followed; both closed at the end', async () => {
+    const child = env.spawnWand(['debug', POOL.workload, '-n', POOL.namespace, '-o', 'json', '--local-port', '0', '--debugpy-from', localDebugpyDir()]);
+    children.push(child);
+    const ev = (await child.nextEvent((e) => e.event === 'ready', 120_000)) as unknown as ReadyEvent;
+    expect(ev.injector).toBe('ptrace');
+    expect(ev.targets).toHaveLength(2);
+    const gone = await env.kubectl(['delete', 'pod', ev.pod, '-n', POOL.namespace, '--wait=false']);
+    expect(gone.code).toBe(0);
+    const again = (await child.nextEvent((e) => e.event === 'reconnected', 120_000)) as unknown as ReadyEvent;
+    expect(again.pod).not.toBe(ev.pod);
+    expect(again.injector).toBe('ptrace');
+    expect(again.targets).toHaveLength(2);
+    expect(await stopSession(child)).toBe(0);
+    const stopped = child.lines.map((l) => JSON.parse(l) as { event: string; closed?: Array<{ reason: string }> }).find((e) => e.event === 'stopped');
+    expect(stopped?.closed?.map((c) => c.reason)).toEqual(['closed', 'closed']);
   });
 
   test('3.13 under uvicorn --reload: the new worker is re-injected and stops on the breakpoint', async () => {
