@@ -116,6 +116,19 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     expect((await podJson(env.podName(APP.namespace))).spec.ephemeralContainers ?? []).toEqual([]);
   });
 
+  test('--all-pods takes the ephemeral route per pod: a breakpoint stops, Ctrl-C terminates the debugger container', async () => {
+    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0', '--all-pods']);
+    children.push(child);
+    const all = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as {
+      allPods: boolean; targets: Array<{ pod: string; localPort: number; pid: number }>; pods: Array<{ pod: string; route: string; debugContainer: string }>;
+    };
+    expect(all.allPods).toBe(true);
+    expect(all.pods).toEqual([expect.objectContaining({ route: 'ephemeral', debugContainer: expect.stringMatching(/^wand-debug-[0-9a-f]{6}$/) })]);
+    const ready: Ready = { pod: all.pods[0]!.pod, route: 'ephemeral', container: APP.container, debugContainer: all.pods[0]!.debugContainer, targets: all.targets };
+    expect((await hitVia(APP, ready)).evaluated).toBe(APP.expectedValue);
+    await stopCleanly(child, ready, APP);
+  });
+
   test('auto: says so on stderr, stops on a breakpoint through the debugger container; Ctrl-C terminates it within 5 s', async () => {
     const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
     children.push(child);
