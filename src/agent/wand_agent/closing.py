@@ -10,10 +10,8 @@ from .sockets import TCP_LISTEN, debugpy_adapters, read_tcp_sockets, socket_inod
 
 #: how long the agent waits for an adapter it signalled to exit
 ADAPTER_KILL_SECONDS = 1.0
-#: at the end of stdin the closes get this long in all. A debugger container's agent is its main
-#: process and nothing hurries it; on the exec route a kubelet may end the agent sooner, but a close
-#: already queued in the target still runs there. 2.5 s proved short on a loaded 2-core machine.
-CLOSE_ON_EOF_SECONDS = 5.0
+#: at the end of stdin the closes get this long in all (a pod's exec is torn down soon after)
+CLOSE_ON_EOF_SECONDS = 2.5
 
 #: pid -> start time of every process this agent injected and has not closed yet
 _injected = {}
