@@ -9,7 +9,7 @@ Yama's scope, its own CapEff, its seccomp mode, the target's ids, dumpability an
 
 import os
 
-from .procfs import read_status, read_text_or_none, status_ids
+from .procfs import read_stat, read_status, read_text_or_none, status_ids
 from .tracing import trace_denial
 
 #: why the kernel refused (TraceDenialCode) beyond what trace_denial() predicts from ids and Yama
@@ -71,8 +71,8 @@ _answers = {}
 
 
 def read_one_word_once(pid, status):
-    key = (pid, status.get('Uid'), status.get('Gid'), status.get('CapPrm'), read_text_or_none('/proc/%d/stat' % pid))
-    key = key[:4] + (key[4].split(')')[-1].split()[19] if key[4] else None,)
+    stat = read_stat(pid)
+    key = (pid, status.get('Uid'), status.get('Gid'), status.get('CapPrm'), stat['starttime'] if stat else None)
     if key not in _answers:
         if len(_answers) > 4096:
             _answers.clear()
