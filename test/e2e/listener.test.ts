@@ -268,7 +268,7 @@ run('kubectl wand debug: no debugger left behind (issue 15)', () => {
     process.kill(-child.child.pid!, 'SIGKILL');
     await child.exited;
     let state = await podState(FLASK, ev.pod, []);
-    for (let i = 0; i < 40 && (state.listening.includes(target.remotePort) || state.adapters.length > 0); i++) {
+    for (let i = 0; i < 40 && (state.listening.includes(target.remotePort) || state.adapters.length > 0 || state.wandFiles.length > 0); i++) {
       await new Promise((r) => setTimeout(r, 250));
       state = await podState(FLASK, ev.pod, []);
     }

@@ -74,7 +74,7 @@ class _WandChannel(object):
 
 
 def _wand_forget(config):
-    """The agent is gone: remove the files it left for us (only those) and do nothing else."""
+    """Remove the files the agent left for us (only those): the payload script and its directory."""
     import os
     for path, remove in ((config['payload'], os.unlink), (config['dir'], os.rmdir)):
         try:
@@ -362,8 +362,11 @@ def _wand_run(config_b64):
     after, interrupted = None, False
     try:
         channel.send({'status': 'started'})
-        if not channel.wait_for_go():
-            _wand_forget(config)
+        go = channel.wait_for_go()
+        # Our files are read (this code runs) and the status socket's path is gone (the agent
+        # accepted): remove them now, so that an agent killed before its own cleanup leaves nothing.
+        _wand_forget(config)
+        if not go:
             return
         if config['mode'] == 'inject' and _wand_importing():
             # A worker still starting: the main thread is inside an import, and importing

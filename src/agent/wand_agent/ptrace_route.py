@@ -21,6 +21,8 @@ _pid_locks_guard = _thread.allocate_lock()
 #: injections whose code still ran when their request ended (a payload holding the main thread in
 #: debugpy.wait_for_client): their pages are unmapped by a later request, once the code is done
 _unfreed = []
+#: requests run in parallel threads (the closes of a pool's workers): one of them takes each entry
+_unfreed_guard = _thread.allocate_lock()
 
 
 def pid_lock(pid):
@@ -37,13 +39,15 @@ def agent_error(exc):
 
 def free_finished():
     """Unmap the pages of earlier injections whose code has ended since."""
-    for injection in list(_unfreed):
-        state = injection.state()
-        if state in ('done', 'skipped', 'unknown'):
+    with _unfreed_guard:
+        ended = [(i, i.state()) for i in _unfreed]
+        ended = [(i, state) for i, state in ended if state in ('done', 'skipped', 'unknown')]
+        for injection, _ in ended:
             _unfreed.remove(injection)
-            if state != 'unknown':
-                with pid_lock(injection.pid):
-                    injection.free()
+    for injection, state in ended:
+        if state != 'unknown':
+            with pid_lock(injection.pid):
+                injection.free()
 
 
 class PtraceQueue(object):
@@ -97,4 +101,5 @@ class PtraceQueue(object):
                 with pid_lock(self.pid):
                     injection.free()
             elif state == 'running':
-                _unfreed.append(injection)
+                with _unfreed_guard:
+                    _unfreed.append(injection)

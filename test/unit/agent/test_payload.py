@@ -32,6 +32,35 @@ class PayloadTest(unittest.TestCase):
         subprocess.run([sys.executable, payload], check=True)
         self.assertFalse(os.path.exists(workdir))
 
+    def test_payload_removes_its_files_once_the_agent_said_go(self):
+        """An agent killed after `go` (a pod's exec torn down) leaves no private directory behind."""
+        import socket
+        import tempfile
+        workdir = tempfile.mkdtemp(prefix='wand-test-')
+        payload = os.path.join(workdir, 'payload')
+        status = os.path.join(workdir, 'status')
+        config = {'mode': 'exec', 'code': '6 * 7', 'maxOutputChars': 1000, 'status': status, 'payload': payload,
+                  'dir': workdir}
+        with open(payload, 'w') as f:
+            f.write(payload_script.render_payload(config))
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(status)
+        listener.listen(1)
+        proc = subprocess.Popen([sys.executable, payload])
+        try:
+            listener.settimeout(30)
+            conn, _ = listener.accept()
+            listener.close()
+            os.unlink(status)  # as the agent's StatusChannel does on accept
+            stream = conn.makefile('rb')
+            self.assertEqual(json.loads(stream.readline())['status'], 'started')
+            conn.sendall(b'go\n')
+            self.assertEqual(json.loads(stream.readline())['status'], 'exec-done')
+            self.assertFalse(os.path.exists(workdir))
+            conn.close()
+        finally:
+            proc.wait(30)
+
 
 def payload_functions():
     namespace = {'__name__': 'wand_payload_test'}

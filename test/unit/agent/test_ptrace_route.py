@@ -89,6 +89,36 @@ class PtraceQueueTest(unittest.TestCase):
         queue.queue()
         self.assertEqual(FakeInjection.made[0].calls, ['launch', 'launch', 'launch'])
 
+    def test_parallel_requests_free_each_finished_run_once(self):
+        """The closes of a pool's workers run in parallel threads; each sweeps the deferred runs."""
+        import threading
+        import time
+
+        class SlowState(FakeInjection):
+            def state(self):
+                time.sleep(0.05)  # both sweeps see the run as done before either takes it
+                return self.current
+
+        ended = SlowState(42, 'source')
+        ended.current = 'done'
+        ptrace_route._unfreed.append(ended)
+        errors = []
+
+        def sweep():
+            try:
+                ptrace_route.free_finished()
+            except Exception as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=sweep) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(ended.calls, ['free'])
+        self.assertEqual(ptrace_route._unfreed, [])
+
 
 class HeldStopsTest(unittest.TestCase):
     def test_a_signal_during_a_stop_comes_back_after_it(self):
