@@ -597,6 +597,8 @@ interface EphemeralSample {
   ratio: number;
   route: unknown;
   calls: Call[];
+  /** the CLI's JSON events: ms after the spawn, and the event's name */
+  marks: Array<[number, unknown]>;
 }
 
 /**
@@ -641,7 +643,7 @@ async function ephemeralRoute(b: Bench): Promise<{ rows: string[][]; figures: Re
       try {
         const ready = await r.waitFor('ready', 90_000);
         await stopDebug(r);
-        const sample = { debug, exec: execR.ms, portForward, floor, readyMs: ready.at, ratio: ready.at / floor, route: ready.event.route, calls: readCalls(r.tsLog, r.t0) };
+        const sample = { debug, exec: execR.ms, portForward, floor, readyMs: ready.at, ratio: ready.at / floor, route: ready.event.route, calls: readCalls(r.tsLog, r.t0), marks: r.events.map((m): [number, unknown] => [Math.round(m.at), m.event.event]) };
         if (sample.route !== 'ephemeral') throw new Error(`route ${String(sample.route)}, not ephemeral: ${r.child.stderr()}`);
         if (i > 0) samples.push(sample);
         log(`  ${i === 0 ? 'warm-up' : `run ${i}/${RUNS}`}: ready ${ms(sample.readyMs)}, floor ${ms(floor)} (debug ${ms(debug)}, exec ${ms(execR.ms)}, port-forward ${ms(portForward)})`);
@@ -841,6 +843,7 @@ async function main(): Promise<void> {
     const b: Bench = { env, base, realKubectl, dir, logs: 0 };
     if (process.env.BENCH_ONLY === 'ephemeral') {
       const only = await ephemeralRoute(b);
+      for (const sample of only.samples) log(`ready ${ms(sample.readyMs)}: ${sample.calls.map((c) => `${Math.round(c.at)} ${c.args.split(' ').slice(0, 2).join(' ')}`).join(', ')}; events ${sample.marks.map(([at, e]) => `${at} ${String(e)}`).join(', ')}`);
       process.stdout.write(`\n${only.rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n${JSON.stringify(only.figures)}\n`);
       return;
     }

@@ -12,7 +12,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { ephemeralBootstrap, type ProcessRecord } from '../agent/contract';
 import { WandError } from '../errors';
-import { Forbidden, KubeError } from '../kube/errors';
+import { ContainerNotFound, Forbidden, KubeError } from '../kube/errors';
 import type { Kubectl } from '../kube/kubectl';
 import { openAgentSession, type AgentSession } from './agent-session';
 import { EPHEMERAL } from '../remedies';
@@ -225,13 +225,25 @@ export async function openEphemeralSession(
   const reusing = runningDebugContainer(pod, container, opts.ending);
   opts.onPlanned?.(reusing ?? planOptions.name, reusing !== undefined);
   try {
-    // --custom first, as kubectl 1.31+ has it: no `kubectl version` on the way; an older kubectl
-    // refuses the flag before it calls the API server, and then its version decides
-    return await start(LATEST_MINOR).catch(async (error: unknown) => {
-      if (!(error instanceof KubeError && /unknown flag: --custom/.test(error.stderr))) throw error;
-      return start(await kubectlMinor(kubectl));
+    return await startWithCustom(kubectl, start).catch(async (error: unknown) => {
+      // the container shown running had just ended (its agent's session was ending): one of our own
+      if (!(reusing && error instanceof ContainerNotFound && error.container === reusing)) throw error;
+      planOptions.ending = new Set([...(opts.ending ?? []), reusing]);
+      opts.onPlanned?.(planOptions.name, false);
+      return startWithCustom(kubectl, start);
     });
   } catch (error) {
     throw explainDebugFailure(error, namespace);
   }
+}
+
+/**
+ * --custom first, as kubectl 1.31+ has it: no `kubectl version` on the way; an older kubectl
+ * refuses the flag before it calls the API server, and then its version decides.
+ */
+function startWithCustom<T>(kubectl: Kubectl, start: (minor: number) => Promise<T>): Promise<T> {
+  return start(LATEST_MINOR).catch(async (error: unknown) => {
+    if (!(error instanceof KubeError && /unknown flag: --custom/.test(error.stderr))) throw error;
+    return start(await kubectlMinor(kubectl));
+  });
 }

@@ -334,6 +334,8 @@ run('ephemeral containers, Pod Security, RBAC and scale with the real kubectl', 
     await waitFor('terminated', async () => ((await ephemeralStatus('wand-eph', pod, name))?.state.terminated ? true : undefined));
     const after = await k(32, ['exec', '-n', 'wand-eph', pod, '-c', name, '--', 'true']);
     expect(after.code).not.toBe(0);
+    // the kubelet's GetExec wording (pkg/kubelet/kubelet_pods.go), as a 500 kubectl cannot upgrade
+    expect(after.stderr).toContain(`error: unable to upgrade connection: container not found ("${name}")`);
   });
 
   test.each([

@@ -120,9 +120,12 @@ def close_all_injected(seconds=CLOSE_ON_EOF_SECONDS):
 
     def close(pid):
         try:
-            op_close({'pid': pid, 'timeoutSeconds': seconds})
-        except Exception:
-            pass
+            result = op_close({'pid': pid, 'timeoutSeconds': seconds})
+            outcome = result.get('reason') or 'closed'
+        except Exception as exc:
+            outcome = 'not closed: %s' % (getattr(exc, 'message', None) or exc)
+        # a debugger container's log (kubectl logs -c wand-debug-…) keeps what happened
+        log_line('kubectl-wand agent: input ended: process %d: %s' % (pid, outcome))
 
     threads = [threading.Thread(target=close, args=(pid,), name='wand-close-%d' % pid) for pid in pids]
     for thread in threads:
@@ -130,6 +133,15 @@ def close_all_injected(seconds=CLOSE_ON_EOF_SECONDS):
         thread.start()
     for thread in threads:
         thread.join(seconds + 1.0)
+
+
+def log_line(text):
+    """One line on stderr, if anyone still reads it (an exec's client may be gone)."""
+    try:
+        sys.stderr.write(text + '\n')
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def check_syntax(code, target):

@@ -30,8 +30,15 @@ export function assertRunning(pod: Pod, action: 'exec' | 'attach' | 'port-forwar
   if (phase !== 'Running') throw badRequest(`pod ${pod.metadata.name} is not running (phase ${phase})`);
 }
 
+/**
+ * The kubelet serves exec and attach only for a running container: pkg/kubelet/kubelet_pods.go
+ * GetExec/GetAttach find it among the runtime's running containers, else fail with
+ * `container not found (%q)`, which pkg/kubelet/cri/streaming WriteError sends as a 500 with that
+ * text; kubectl prints `error: unable to upgrade connection: container not found ("NAME")`.
+ */
 export function assertContainerRunning(pod: Pod, container: string): void {
-  if (!containerStatus(pod, container)?.state.running) {
-    throw badRequest(`container ${container} in pod ${pod.metadata.name} is not running`);
-  }
+  if (!containerStatus(pod, container)?.state.running) throw new KubeletRefusal(`container not found ("${container}")`);
 }
+
+/** An error the kubelet answers an upgrade with: a 500 whose body is the text alone. */
+export class KubeletRefusal extends Error {}

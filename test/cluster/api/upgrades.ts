@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { ExecOptions, ServeExec, ServePortForward, StreamSession } from '../protocol/api';
 import type { PodRuntime } from '../runtime/types';
 import { authenticate, isAllowed, type User } from './auth';
-import { assertContainerRunning, assertRunning, pickContainer } from './containers';
+import { assertContainerRunning, assertRunning, KubeletRefusal, pickContainer } from './containers';
 import { parseResourcePath } from './discovery';
 import type { Pod } from './objects';
 import { ApiError, badRequest, forbidden, internalError, notFound, pathNotFound, unauthorized } from './status';
@@ -70,6 +70,11 @@ function refuse(socket: Duplex, error: ApiError): void {
   const { code } = error.status;
   socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\nContent-Type: application/json\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+function refuseAsKubelet(socket: Duplex, text: string): void {
+  socket.end(`HTTP/1.1 500 ${STATUS_CODES[500]}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
 }
 
 function flag(query: URLSearchParams, name: string): boolean {
@@ -152,6 +157,10 @@ export async function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, s
     // null without a drop: a transport the handler does not speak; a non-101 makes kubectl fall back
     else if (!socket.destroyed) refuse(socket, badRequest('unable to upgrade: unable to negotiate protocol'));
   } catch (error) {
+    if (error instanceof KubeletRefusal) {
+      if (!socket.destroyed) refuseAsKubelet(socket, error.message);
+      return;
+    }
     if (!(error instanceof ApiError)) console.error('upgrade failed:', error);
     if (!socket.destroyed) refuse(socket, error instanceof ApiError ? error : internalError(String(error)));
   }

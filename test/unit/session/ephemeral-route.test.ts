@@ -1,8 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { ProcessRecord } from '../../../src/agent/contract';
 import type { Pod } from '../../../src/kube/types';
 import { Forbidden, KubectlFailed } from '../../../src/kube/errors';
-import { appProcessOf, appRunsAsNonRoot, EphemeralRefused, explainDebugFailure, hasCustom, planDebugContainer, routeFor, runningDebugContainer } from '../../../src/session/ephemeral-route';
+import { createKubectl } from '../../../src/kube/kubectl';
+import { appProcessOf, appRunsAsNonRoot, EphemeralRefused, explainDebugFailure, hasCustom, openEphemeralSession, planDebugContainer, routeFor, runningDebugContainer } from '../../../src/session/ephemeral-route';
+import { fakeKubectl } from '../kube/fake-kubectl';
+import { FAKE_AGENT } from './fake-pod';
 
 function proc(over: Partial<ProcessRecord>): ProcessRecord {
   return {
@@ -108,5 +112,43 @@ describe('explainDebugFailure', () => {
   test('other failures pass through', () => {
     const other = new KubectlFailed('boom', call('boom'));
     expect(explainDebugFailure(other, 'shop')).toBe(other);
+  });
+});
+
+describe('openEphemeralSession', () => {
+  const running = pod({ ephemeralContainers: [{ name: 'wand-debug-old', targetContainerName: 'api' }] } as Partial<Pod['spec']>, {
+    ephemeralContainerStatuses: [{ name: 'wand-debug-old', state: { running: {} } }],
+  } as Pod['status']);
+
+  test('a debugger container that ended since the pod was read (a dying session\'s) is replaced by a new one', async () => {
+    const gone = 'error: unable to upgrade connection: container not found ("wand-debug-old")\n';
+    const fake = fakeKubectl([
+      { when: ['exec', '-i', 'api-1', '-c', 'wand-debug-old'], steps: [{ stderr: gone }], exit: 1 },
+      { when: ['debug', 'api-1'], runLocal: true },
+    ]);
+    const kubectl = createKubectl({}, { env: { ...fake.env, FAKE_AGENT_DIR: path.dirname(fake.file('x')) } });
+    writeFileSync(fake.file('agent.json'), JSON.stringify({ processes: [] }));
+    const planned: Array<[string, boolean]> = [];
+    try {
+      const opened = await openEphemeralSession(kubectl, running, 'api', { agentSource: FAKE_AGENT, onPlanned: (name, reused) => planned.push([name, reused]) });
+      await opened.session.close();
+      expect(opened.reused).toBe(false);
+      expect(opened.name).toMatch(/^wand-debug-[0-9a-f]{6}$/);
+      expect(planned).toEqual([['wand-debug-old', true], [opened.name, false]]);
+      expect(fake.calls().map((c) => c[0])).toEqual(['exec', 'debug']);
+    } finally {
+      fake.cleanup();
+    }
+  });
+
+  test('any other failure of a reused container is the error', async () => {
+    const fake = fakeKubectl([{ when: ['exec', '-i', 'api-1', '-c', 'wand-debug-old'], steps: [{ stderr: 'error: boom\n' }], exit: 1 }]);
+    const kubectl = createKubectl({}, { env: fake.env });
+    try {
+      await expect(openEphemeralSession(kubectl, running, 'api', { agentSource: FAKE_AGENT })).rejects.toThrow(/boom/);
+      expect(fake.calls().map((c) => c[0])).toEqual(['exec']);
+    } finally {
+      fake.cleanup();
+    }
   });
 });
