@@ -52,6 +52,8 @@ export interface ProcessRecord {
   reasonCode: AgentErrorCode | null;
   /** with reasonCode permission-denied: why, tried with one read of its memory */
   traceDeniedCode?: TraceDenialCode | null;
+  /** with reasonCode permission-denied: the verdict for a tracer that is let in (a debugger container) */
+  ifTraced?: { debuggable: boolean; reason: string | null; reasonCode: AgentErrorCode | null } | null;
   /** a debugpy listener that already serves this process (adapter's port), else null */
   debugpyPort: number | null;
   /** how code gets into it: sys.remote_exec (3.14+) or the ptrace injector (3.9–3.13, x86_64); null when not Python, too old or unknown */
@@ -137,7 +139,8 @@ export interface CloseRequest {
  * keep-listening / other-sessions / app-listener: left listening on purpose. fallback: this debugpy
  * lacks an internal the close relies on (left as it was). adapter-killed: the main thread never ran
  * the close; the adapter was ended (no editor can attach) but tracing stays until the next session.
- * incomplete / error: the close ran but something is left (see `fallback` / `error`).
+ * incomplete / error: the close ran but something is left (see `fallback` / `error`). opening: the
+ * injection's debugpy.listen() had still not returned when the close gave up (left listening).
  */
 export type CloseReason =
   | 'closed'
@@ -148,6 +151,7 @@ export type CloseReason =
   | 'fallback'
   | 'adapter-killed'
   | 'incomplete'
+  | 'opening'
   | 'error';
 export interface CloseResult {
   op: 'close';

@@ -286,6 +286,8 @@ function closedLineOf(c: ClosedTarget, ready: ReadyDetails | undefined): string 
       return `  PID ${c.pid}: the app's own debugpy listener on ${at} was left as it was`;
     case 'adapter-killed':
       return `  PID ${c.pid}: ${r.fallback ?? 'the main thread did not run the close'}`;
+    case 'opening':
+      return `  PID ${c.pid}: the debugger was still starting in the process and could not be closed: debugpy keeps listening on ${at} until the process exits`;
     default:
       return `  PID ${c.pid}: the debugger could not be closed (${r.fallback ?? r.error ?? r.reason}): debugpy keeps listening on ${at} until the process exits`;
   }

@@ -1,6 +1,7 @@
 """Operations of one-shot mode: list, inject, close, exec, stack (and doctor, from doctor.py)."""
 
 import sys
+import time
 
 from .closing import (CLOSE_ON_EOF_SECONDS, agent_identity, injected_pids, kill_adapters, note_closed,
                       note_injected)
@@ -92,7 +93,7 @@ def op_close(request):
     session = agent_identity()[0]
     config = {'mode': 'close', 'session': session, 'keepListening': bool(request.get('keepListening'))}
     try:
-        message = run_payload(target, config, timeout)
+        message = close_once_listening(target, config, timeout)
     except AgentError as exc:
         if exc.code != 'timeout' or port_before is None or request.get('keepListening'):
             raise
@@ -109,6 +110,21 @@ def op_close(request):
     if result['closed'] and result['reason'] not in ('not-listening',):
         result['reason'] = 'closed'
     return result
+
+
+#: how soon a close asks again while the injection's debugpy.listen() has not returned
+OPENING_RETRY_SECONDS = 0.1
+
+
+def close_once_listening(target, config, timeout):
+    """The close payload's report; run again while the target is still inside the debugpy.listen()
+    of our injection (reason 'opening', see in_target/listener.py leave())."""
+    deadline = time.monotonic() + timeout
+    while True:
+        message = run_payload(target, config, max(0.5, deadline - time.monotonic()))
+        if message.get('reason') != 'opening' or time.monotonic() >= deadline:
+            return message
+        time.sleep(OPENING_RETRY_SECONDS)
 
 
 def close_all_injected(seconds=CLOSE_ON_EOF_SECONDS):

@@ -173,9 +173,13 @@ def _wand_inject(config, channel, sys_path0):
             api.listen.called = False
         listener['prepare_listen']()
         debugpy.configure(subProcess=False)
-        sys._wand_debugpy = _wand_listen(debugpy, config['port'], lambda: report('127.0.0.1', config['port'], False))
-        # now pydevd holds the adapter's token: find and remember the adapter
-        listener['note_listening']('127.0.0.1', config['port'])
+        listener['opening'](True)
+        try:
+            sys._wand_debugpy = _wand_listen(debugpy, config['port'], lambda: report('127.0.0.1', config['port'], False))
+            # now pydevd holds the adapter's token: find and remember the adapter
+            listener['note_listening']('127.0.0.1', config['port'])
+        finally:
+            listener['opening'](False)
     else:
         report(host, port, True)
     if config['waitForClient']:

@@ -233,6 +233,18 @@ class LogicTest(unittest.TestCase):
         report = self.listener.leave('s1')
         self.assertEqual((report['closed'], report['reason']), (True, 'not-listening'))
 
+    def test_a_close_during_our_listen_touches_nothing_and_is_asked_again(self):
+        """The close may run inside the injection's debugpy.listen() (before listen.called is set)."""
+        self.listener.join('s1')
+        self.listener.opening(True)
+        self.assertEqual(self.listener.leave('s1'), {'closed': False, 'reason': 'opening'})
+        self.assertIn('s1', self.listener._state()['sessions'])
+        self.listener.opening(False)
+        self.api.listen.called = True
+        self.listener.note_listening('127.0.0.1', 5679)
+        with unittest.mock.patch.dict(sys.modules, {'pydevd': types.ModuleType('pydevd')}):
+            self.assertEqual(self.listener.leave('s1')['reason'], 'fallback')  # a close was tried
+
     def test_owner(self):
         self.api.listen.called = True
         self.assertEqual(self.listener.owner(), 'app')

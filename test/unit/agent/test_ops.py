@@ -61,3 +61,31 @@ class RequestFieldsTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class CloseOnceListeningTest(unittest.TestCase):
+    """A close that ran inside the injection's debugpy.listen() (reason 'opening') is run again."""
+
+    def test_asks_again_until_the_listener_is_closed(self):
+        replies = [{'status': 'closed', 'closed': False, 'reason': 'opening'}] * 2 + [{'status': 'closed', 'closed': True}]
+        calls = []
+
+        def fake_run_payload(target, config, timeout):
+            calls.append(timeout)
+            return replies[len(calls) - 1]
+
+        saved = ops.run_payload
+        ops.run_payload = fake_run_payload
+        try:
+            self.assertEqual(ops.close_once_listening(None, {}, 5), {'status': 'closed', 'closed': True})
+        finally:
+            ops.run_payload = saved
+        self.assertEqual(len(calls), 3)
+
+    def test_gives_up_at_the_deadline(self):
+        saved = ops.run_payload
+        ops.run_payload = lambda target, config, timeout: {'status': 'closed', 'closed': False, 'reason': 'opening'}
+        try:
+            self.assertEqual(ops.close_once_listening(None, {}, 0.3)['reason'], 'opening')
+        finally:
+            ops.run_payload = saved

@@ -30,19 +30,21 @@ describe('the stop message', () => {
     expect(err).toMatch(/without --keep-listening and stop that session/);
   });
 
-  it('other sessions, the app\'s own listener, a fallback, a busy main thread, a failed request', () => {
+  it('other sessions, the app\'s own listener, a fallback, a busy main thread, a failed request, a listen() that never returned', () => {
     const { err } = render([
       result(1, { reason: 'other-sessions', otherSessions: 1, port: 5679 }),
       result(2, { reason: 'app-listener', port: 5678 }),
       result(3, { reason: 'fallback', port: 5681, fallback: 'debugpy 9.0 lacks pydevd.stoptrace (verified with 1.8.20): the listener is left as it was' }),
       result(4, { reason: 'adapter-killed', port: 5682, fallback: 'main thread blocked; its debugpy adapter was ended instead' }),
       { pid: 5, error: new Error('process 5 exited while waiting') },
+      result(6, { reason: 'opening', port: 5683 }),
     ]);
     expect(err).toMatch(/PID 1: left listening on 127\.0\.0\.1:5679: 1 other kubectl-wand session\(s\) still use it; the last one to end closes it/);
     expect(err).toMatch(/PID 2: the app's own debugpy listener on 127\.0\.0\.1:5678 was left as it was/);
     expect(err).toMatch(/PID 3: the debugger could not be closed \(debugpy 9\.0 lacks pydevd\.stoptrace .*\): debugpy keeps listening on 127\.0\.0\.1:5681 until the process exits/);
     expect(err).toMatch(/PID 4: main thread blocked; its debugpy adapter was ended instead/);
     expect(err).toMatch(/PID 5: could not close the debugger \(process 5 exited while waiting\)/);
+    expect(err).toMatch(/PID 6: the debugger was still starting in the process and could not be closed: debugpy keeps listening on 127\.0\.0\.1:5683/);
   });
 
   it('-o json: one stopped event with each process\'s outcome', () => {

@@ -374,9 +374,21 @@ def _prune(sessions):
             del sessions[name]
 
 
+def opening(flag):
+    """Our debugpy.listen() runs (True) or returned (False): see leave()."""
+    _state()['opening'] = bool(flag)
+
+
 def leave(session, keep=False):
-    """A session ends: close the listener if it was the last live one, unless keep is asked."""
+    """A session ends: close the listener if it was the last live one, unless keep is asked.
+
+    A close can run while our debugpy.listen() has not returned yet: the injection reports once
+    the adapter listens, and a queued script runs at the main thread's next eval-breaker check,
+    which may be inside listen() (pydevd connecting). Then nothing is touched ('opening': debugpy
+    does not mark itself listening until listen() returns), and the agent asks again."""
     try:
+        if _state().get('opening'):
+            return {'closed': False, 'reason': 'opening'}
         sessions = _state()['sessions']
         sessions.pop(session, None)
         _prune(sessions)
