@@ -24,6 +24,7 @@ import { followReload } from '../select/reload';
 import { choosePod } from '../select/choose';
 import { toPodSummary } from '../select/pod-status';
 import { remoteRootOf } from '../select/remote-root';
+import { listedAsTracer } from '../select/ephemeral';
 
 export interface DebugTarget {
   pid: number;
@@ -268,7 +269,8 @@ export class DebugSession {
         opening = openEphemeral(list.processes);
         session = await opening;
         if (this.stopping) throw new Error('stopped');
-        list = await session.request({ op: 'list', sampleSeconds: 0 });
+        const seen = listedAsTracer(list.processes);
+        list = seen ? { ...list, processes: seen } : await session.request({ op: 'list', sampleSeconds: 0 });
       }
       void firstForward();
       const processes = classifyProcesses(list.processes);

@@ -3,6 +3,7 @@ import type { Kubectl } from '../kube/kubectl';
 import { reasonCodeOf, type ClassifiedProcess } from '../select/roles';
 import type { AgentRequest, AgentEvent } from '../agent/contract';
 import { classifyProcesses } from '../select/roles';
+import { listedAsTracer } from '../select/ephemeral';
 import { loadAgentSource, runAgent, type AgentTarget, type ResultFor } from './agent-runner';
 import type { AgentSession } from './agent-session';
 import { openEphemeralSession, routeFor, routeReason, type EphemeralMode } from './ephemeral-route';
@@ -55,7 +56,8 @@ export async function chooseOneProcess(target: TargetContext, named: Named, opts
     const opened = await openEphemeralSession(pod.kubectl, pod.pod, listed.container, { agentSource, debugImage: named['debug-image'], listed: seen });
     session = opened.session;
     routeNote = `; ${routeReason(seen)}: ${opened.reused ? 'reusing' : 'started'} ${opened.name}`;
-    const list = await session.request({ op: 'list', sampleSeconds: 0 }).catch(async (error: unknown) => {
+    const asTracer = listedAsTracer(seen);
+    const list = listed.list && asTracer ? { ...listed.list, processes: asTracer } : await session.request({ op: 'list', sampleSeconds: 0 }).catch(async (error: unknown) => {
       await opened.session.close();
       throw error;
     });

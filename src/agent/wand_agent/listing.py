@@ -55,7 +55,12 @@ class ProcessFacts(object):
         denial = probe_trace(self.pid, self.status, self.environ is not None, caps)
         if denial:
             self.trace_code = denial[0]
+            # what a tracer allowed in (a debugger container) would find: it may skip its own listing
+            self.if_traced = self.unusable_if_traced(version, supported)
             return 'permission-denied', denial[1]
+        return self.unusable_if_traced(version, supported)
+
+    def unusable_if_traced(self, version, supported):
         if version is None:
             return 'internal', 'could not ask its interpreter for its Python version'
         too_old = too_old_reason(version)
@@ -92,9 +97,16 @@ class ProcessFacts(object):
             'reason': reason,
             'reasonCode': reason_code,
             'traceDeniedCode': getattr(self, 'trace_code', None),
+            'ifTraced': self.if_traced_record(),
             'debugpyPort': debugpy_port,
             'injector': injector_for(version) if self.is_python else None,
         }
+
+    def if_traced_record(self):
+        if getattr(self, 'trace_code', None) is None:
+            return None
+        reason_code, reason = getattr(self, 'if_traced', None) or (None, None)
+        return {'debuggable': reason is None, 'reason': reason, 'reasonCode': reason_code}
 
 
 #: exe identity -> (version, remote debug supported) of the interpreters asked so far: a session

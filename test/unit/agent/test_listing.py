@@ -96,6 +96,20 @@ class ReasonCodeTest(unittest.TestCase):
         self.assertEqual(self.unusable(self.facts(environ={'PYTHON_DISABLE_REMOTE_DEBUG': ''})),
                          ('remote-debug-disabled', 'PYTHON_DISABLE_REMOTE_DEBUG is set in its environment'))
 
+    def test_a_refused_process_says_what_a_tracer_let_in_would_find(self):
+        refused = ('yama-scope-1', 'no permission to trace it: Yama ptrace_scope=1')
+        with mock.patch.object(listing, 'probe_trace', lambda *args: refused):
+            facts = self.facts(environ={'PYTHON_DISABLE_REMOTE_DEBUG': '1'})
+            self.assertEqual(self.unusable(facts), ('permission-denied', refused[1]))
+            self.assertEqual(facts.if_traced_record(), {'debuggable': False, 'reasonCode': 'remote-debug-disabled',
+                                                        'reason': 'PYTHON_DISABLE_REMOTE_DEBUG is set in its environment'})
+            facts = self.facts()
+            self.unusable(facts)
+            self.assertEqual(facts.if_traced_record(), {'debuggable': True, 'reason': None, 'reasonCode': None})
+        facts = self.facts()
+        self.assertIsNone(self.unusable(facts))
+        self.assertIsNone(facts.if_traced_record(), 'only with a refusal')
+
     def test_every_record_carries_a_code_of_the_contract_or_none(self):
         child = spawn_python(READY_AND_SLEEP, env={'PYTHON_DISABLE_REMOTE_DEBUG': '1'})
         try:
