@@ -2,13 +2,16 @@
  * AllPodsSession against the fake kubectl (see ./fake-pod): every ready pod attached at once on
  * ports in name order, one all-ready event; then the watch's events: a pod that becomes ready is
  * joined on the next port, a deleted one dropped (its ports freed), a not-ready one left alone;
- * stop() closes every pod's processes.
+ * stop() closes every pod's processes. A watch the API server ends is followed by the next one at
+ * once; one that keeps failing at once ends the session with kubectl's reason.
  */
+import { existsSync } from 'node:fs';
 import { AllPodsSession, type AllPodsEvent } from '../../../src/session/all-pods';
 import type { DebugEvent } from '../../../src/session/debug-session';
 import type { Pod } from '../../../src/kube/types';
 import { fixture } from '../select/helpers';
-import { FAKE_AGENT, fakePods, pod, PORT, until, type FakePods } from './fake-pod';
+import type { FakeRule, FakeStep } from '../kube/fake-kubectl';
+import { FAKE_AGENT, fakePods, pod, PORT, rules, until, type FakePods } from './fake-pod';
 
 jest.setTimeout(30_000);
 
@@ -27,10 +30,11 @@ afterEach(async () => {
   pods = undefined;
 });
 
-function setup(watchSteps: Array<{ stdout: string; delayMs?: number }>): { session: AllPodsSession; events: Array<DebugEvent | AllPodsEvent>; pods: FakePods } {
-  pods = fakePods({ 'web-1': WEB1, 'web-2': WEB2, 'web-3': WEB3 }, { processes: fixture('uvicorn-reload') }, [
-    { when: ['get', 'pods', '--watch'], steps: watchSteps, hang: true },
-  ]);
+const POD_RULES = { 'web-1': WEB1, 'web-2': WEB2, 'web-3': WEB3 };
+
+/** `watch`: how `kubectl get pods --watch` behaves (by default it prints `watchSteps` and stays) */
+function setup(watchSteps: FakeStep[], watch: Partial<FakeRule> = { hang: true }): { session: AllPodsSession; events: Array<DebugEvent | AllPodsEvent>; pods: FakePods } {
+  pods = fakePods(POD_RULES, { processes: fixture('uvicorn-reload') }, [{ when: ['get', 'pods', '--watch'], steps: watchSteps, ...watch }]);
   const events: Array<DebugEvent | AllPodsEvent> = [];
   session = new AllPodsSession(
     pods.kubectl,
@@ -77,4 +81,29 @@ test('no ready pod: the start fails, naming why', async () => {
   const h = setup([]);
   await expect(h.session.start([STARTING])).rejects.toThrow(/web-0/);
   expect(h.pods.execs()).toHaveLength(0);
+});
+
+test('the API server ends the watch after a while: the next one starts at once and its events count', async () => {
+  // kubectl's watch ends (exit 0) after more than WATCH_QUICK_END_MS (5 s): not a failure
+  const h = setup([{ stdout: line('ADDED', WEB2) }, { delayMs: 5200 }], { exit: 0, pidFile: 'watches' });
+  await h.session.start([WEB1, WEB2]);
+  h.session.follow(['-l', 'app=web']);
+  // once the first watch has read its rule (it wrote its pid), the next one gets another
+  await until('the first watch', () => existsSync(h.pods.fake.file('watches')));
+  h.pods.fake.setRules([{ when: ['get', 'pods', '--watch'], steps: [{ stdout: line('DELETED', WEB1) }], hang: true }, ...rules(POD_RULES)]);
+  const dropped = await until('pod-dropped', () => of(h.events, 'pod-dropped')[0]);
+  expect(dropped).toEqual({ event: 'pod-dropped', pod: 'web-1', reason: 'deleted', remaining: 1 });
+  expect(h.pods.fake.calls().filter((c) => c.includes('--watch'))).toHaveLength(2);
+  expect(await Promise.race([h.session.finished, new Promise((r) => setTimeout(() => r('following'), 100))])).toBe('following');
+});
+
+test('a watch that keeps failing at once ends the session with kubectl\'s reason, after 5 tries a second apart', async () => {
+  const h = setup([{ stderr: 'error: You must be logged in to the server (Unauthorized)\n' }], { exit: 1 });
+  await h.session.start([WEB1]);
+  const began = Date.now();
+  h.session.follow(['-l', 'app=web']);
+  const error = await h.session.finished;
+  expect(error.message).toBe('cannot follow the pods of service/api: error: You must be logged in to the server (Unauthorized)');
+  expect(h.pods.fake.calls().filter((c) => c.includes('--watch'))).toHaveLength(5);
+  expect(Date.now() - began).toBeGreaterThanOrEqual(4000); // retried, not spun
 });
