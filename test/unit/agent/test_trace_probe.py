@@ -2,8 +2,10 @@
 
 import errno
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 from unittest import mock
 
@@ -31,11 +33,16 @@ class ProbeTest(unittest.TestCase):
 
     @unittest.skipUnless(os.getuid() == 0 and os.path.exists(SYSTEM_PYTHON), 'needs root and /usr/bin/python3')
     def test_a_real_refusal_is_named_from_the_ids(self):
-        # the probe as uid 65534 (no capabilities) against this root process: the kernel says EPERM
+        # the probe as uid 65534 (no capabilities) against this root process: the kernel says EPERM;
+        # the package is copied where that user may read it (a checkout may sit in a 0700 directory)
+        readable = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, readable)
+        os.chmod(readable, 0o755)
+        shutil.copytree(os.path.dirname(trace_probe.__file__), os.path.join(readable, 'wand_agent'))
         code = ('import sys; sys.path.insert(0, %r); from wand_agent import trace_probe, tracing, procfs; '
                 'c = tracing.agent_capabilities(); s = procfs.read_status(%d); '
                 'print(trace_probe.read_one_word(%d), trace_probe.probe_trace(%d, s, False, c)[0])'
-                % (os.path.dirname(os.path.dirname(trace_probe.__file__)), os.getpid(), os.getpid(), os.getpid()))
+                % (readable, os.getpid(), os.getpid(), os.getpid()))
         out = subprocess.run([SYSTEM_PYTHON, '-c', code], stdout=subprocess.PIPE, check=True,
                              preexec_fn=lambda: (os.setgid(65534), os.setuid(65534))).stdout.decode().split()
         self.assertEqual(out, [str(errno.EPERM), 'other-uid'])
