@@ -126,25 +126,38 @@ def timeout_error(target, seconds, started):
     return AgentError('timeout', message, **extra)
 
 
+#: until the payload connects it is queued again this often for the first FAST_REARM_SECONDS, then
+#: every second (see await_outcome)
+FAST_REARM_INTERVAL = 0.25
+FAST_REARM_SECONDS = 2.0
+
+
 def await_outcome(target, channel, timeout_seconds, rearm=None):
     """Wait for the payload: `waiting` every second until it starts, then its final message.
 
-    Until the payload connects, `rearm()` runs every second: a call queued while the target's
-    interpreter was still starting can be lost (seen with uvicorn's new reload workers, which then
-    ran it on a second try at once). Queueing the same script again replaces the pending one; a
-    run that started just before finds the agent gone when it connects and only forgets its files.
+    Until the payload connects, `rearm()` runs, four times a second at first, then every second:
+    a call queued while the target's interpreter was still starting can be lost (seen with
+    uvicorn's new reload workers, about every other reload, which then ran it on a second try at
+    once). Queueing the same script again replaces the pending one; a run that started just before
+    finds the agent gone when it connects and only forgets its files.
     """
     begun = time.monotonic()
     deadline = begun + timeout_seconds
     next_tick = begun + 1.0
+    next_rearm = begun + FAST_REARM_INTERVAL
     started = False
     run_seconds = timeout_seconds
     while True:
         now = time.monotonic()
         if now >= deadline:
             raise timeout_error(target, run_seconds if started else timeout_seconds, started)
+        if rearm is not None and not channel.connected and now >= next_rearm:
+            rearm()
+            interval = FAST_REARM_INTERVAL if now - begun < FAST_REARM_SECONDS else 1.0
+            next_rearm = time.monotonic() + interval
+        wake_at = next_tick if (rearm is None or channel.connected) else min(next_tick, next_rearm)
         try:
-            message = channel.wait(min(deadline, next_tick) - now)
+            message = channel.wait(min(deadline, wake_at) - now)
         except EOFError:
             raise AgentError('injected-code-failed', 'the injected code in process %d stopped without '
                                                      'reporting (see its stderr)' % target.pid)
@@ -165,8 +178,6 @@ def await_outcome(target, channel, timeout_seconds, rearm=None):
             if not started:
                 emit({'event': 'waiting', 'pid': target.pid, 'seconds': int(time.monotonic() - begun),
                       'blockedIn': blocked_in(target.pid)})
-            if not channel.connected and rearm is not None:
-                rearm()
 
 
 class PayloadFiles(object):

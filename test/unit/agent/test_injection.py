@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import unittest
+from unittest import mock
 
 from wandtest import HOST_VERSION
 from wand_agent import events, injection, listing, procfs, targets
@@ -52,3 +53,42 @@ class PayloadOutcomeTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class FakeClock(object):
+    """time.monotonic() that moves only when the channel below waits."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def monotonic(self):
+        return self.now
+
+
+class SilentChannel(object):
+    """A status channel whose payload never connects: each wait lets `timeout` pass."""
+
+    connected = False
+
+    def __init__(self, clock):
+        self.clock = clock
+
+    def wait(self, timeout):
+        self.clock.now += max(0.0, timeout)
+        return None
+
+
+class RearmTest(unittest.TestCase):
+    def test_queued_again_four_times_a_second_at_first_then_every_second(self):
+        clock = FakeClock()
+        rearmed = []
+        target = type('Target', (), {'pid': 4242})()
+        with mock.patch.object(injection, 'time', clock), \
+                mock.patch.object(injection, 'process_exists', lambda pid: True), \
+                mock.patch.object(injection, 'blocked_in', lambda pid: None), \
+                mock.patch.object(injection, 'main_thread_stack_or_none', lambda target: None), \
+                mock.patch.object(injection, 'emit', lambda event: None):
+            with self.assertRaises(events.AgentError) as caught:
+                injection.await_outcome(target, SilentChannel(clock), 4.0, lambda: rearmed.append(round(clock.now - 100.0, 2)))
+        self.assertEqual(caught.exception.code, 'timeout')
+        self.assertEqual(rearmed, [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 3.0])
