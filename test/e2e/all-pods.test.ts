@@ -12,7 +12,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { attachAndHitBreakpoint } from './support/dap';
 import { SCENARIOS } from './support/apps';
-import { httpGetInPod } from './support/http-in-pod';
 import { e2eAvailable, startWandEnv, type WandChild, type WandEnv } from './support/wand-env';
 
 const run = e2eAvailable() ? describe : describe.skip;
@@ -103,7 +102,7 @@ run('kubectl wand debug --all-pods (issue 16)', () => {
     await env.waitServing([S.namespace], 8000);
   }
 
-  const request = (pod: string) => httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', S.namespace], pod, S.container, S.url, { timeoutMs: 60_000 });
+  const request = (pod: string) => env.getApp(S, pod, 60_000);
 
   /** a DAP client on the target's local port stops for a request sent to its pod */
   async function stopsOn(target: Target): Promise<void> {

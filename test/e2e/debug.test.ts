@@ -6,8 +6,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { localDebugpyDir } from './support/local-debugpy';
 import { attachAndHitBreakpoint } from './support/dap';
+import { untilHeld } from './support/http-in-pod';
 import { SCENARIOS, type Scenario, type ScenarioId } from './support/apps';
-import { httpGetInPod } from './support/http-in-pod';
 import { e2eAvailable, startWandEnv, type WandChild, type WandEnv } from './support/wand-env';
 
 const run = e2eAvailable() ? describe : describe.skip;
@@ -61,17 +61,7 @@ run('kubectl wand debug', () => {
     return (await child.nextEvent((e) => e.event === kind, timeoutMs)) as unknown as ReadyEvent;
   }
 
-  const request = (s: Scenario, pod: string) => httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', s.namespace], pod, s.container, s.url, { timeoutMs: 60_000 });
-
-  /** With several workers a request may land on one without a client: retry until one stops. */
-  async function requestUntilStopped(s: Scenario, pod: string): Promise<string> {
-    for (let i = 0; i < 20; i++) {
-      const pending = request(s, pod);
-      const quick = await Promise.race([pending.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 3000))]);
-      if (!quick) return pending;
-    }
-    throw new Error('no request stopped on the breakpoint');
-  }
+  const request = (s: Scenario, pod: string) => env.getApp(s, pod, 60_000);
 
   async function hitBreakpoint(s: Scenario, ev: ReadyEvent, target = ev.targets[0]) {
     return attachAndHitBreakpoint({
@@ -80,7 +70,7 @@ run('kubectl wand debug', () => {
       line: s.breakpointLine,
       evaluate: s.evaluate,
       timeoutMs: 30_000,
-      trigger: () => (ev.targets.length > 1 ? requestUntilStopped(s, ev.pod) : request(s, ev.pod)),
+      trigger: () => (ev.targets.length > 1 ? untilHeld(() => request(s, ev.pod)) : request(s, ev.pod)),
     });
   }
 

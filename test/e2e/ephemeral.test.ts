@@ -11,7 +11,7 @@ import path from 'node:path';
 import { attachAndHitBreakpoint } from './support/dap';
 import { localDebugpyDir } from './support/local-debugpy';
 import { SCENARIOS, type Scenario } from './support/apps';
-import { httpGetInPod } from './support/http-in-pod';
+import { httpGetInPod, untilHeld } from './support/http-in-pod';
 import { e2eAvailable, REAL_CONTEXT, startWandEnv, type WandChild, type WandEnv } from './support/wand-env';
 
 const run = e2eAvailable() && !REAL_CONTEXT ? describe : describe.skip;
@@ -96,7 +96,7 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     expect(await child.exited).toBe(0);
     expect(await terminatedWithin(ready.pod, s.namespace, ready.debugContainer, 5_000)).toHaveProperty('terminated');
     // a real request, not a TCP connect: a main thread left stopped would still accept connections
-    expect(await httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', s.namespace], ready.pod, s.container, s.url, { timeoutMs: 10_000 })).toContain(s.expectedValue);
+    expect(await env.getApp(s, ready.pod, 10_000)).toContain(s.expectedValue);
   }
 
   type Ready = { pod: string; route: string; container: string; debugContainer: string; injector?: string | null; targets: Array<{ pid: number; localPort: number; reused?: boolean }> };
@@ -104,7 +104,7 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
   async function hitVia(s: Scenario, ready: Ready) {
     return attachAndHitBreakpoint({
       port: ready.targets[0]!.localPort, file: s.appFile, line: s.breakpointLine, evaluate: s.evaluate, timeoutMs: 60_000,
-      trigger: () => httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', s.namespace], ready.pod, s.container, s.url, { timeoutMs: 60_000 }),
+      trigger: () => env.getApp(s, ready.pod, 60_000),
     });
   }
 
@@ -144,7 +144,7 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
       line: APP.breakpointLine,
       evaluate: APP.evaluate,
       timeoutMs: 30_000,
-      trigger: () => httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', APP.namespace], ready.pod, APP.container, APP.url, { timeoutMs: 60_000 }),
+      trigger: () => env.getApp(APP, ready.pod, 60_000),
     });
     expect(hit.stoppedLine).toBe(APP.breakpointLine);
     const calls = child.kubectlCalls();
@@ -177,7 +177,7 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     expect(again.targets[0]!.pid).not.toBe(ready.targets[0]!.pid);
     const hit = await attachAndHitBreakpoint({
       port: again.targets[0]!.localPort, file: APP.appFile, line: APP.breakpointLine, evaluate: APP.evaluate, timeoutMs: 30_000,
-      trigger: () => httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', APP.namespace], again.pod, APP.container, APP.url, { timeoutMs: 60_000 }),
+      trigger: () => env.getApp(APP, again.pod, 60_000),
     });
     expect(hit.stoppedLine).toBe(APP.breakpointLine);
     child.interrupt();
@@ -190,15 +190,8 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as { pod: string; route: string; targets: Array<{ localPort: number }> };
     expect(ready.route).toBe('ephemeral');
     expect(ready.targets).toHaveLength(2);
-    const request = () => httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', GUNICORN.namespace], ready.pod, GUNICORN.container, GUNICORN.url, { timeoutMs: 60_000 });
     // a request may land on the other worker: retry until one stops
-    const untilStopped = async () => {
-      for (let i = 0; i < 20; i++) {
-        const pending = request();
-        if (!(await Promise.race([pending.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 3000))]))) return pending;
-      }
-      throw new Error('no request stopped on the breakpoint');
-    };
+    const untilStopped = () => untilHeld(() => env.getApp(GUNICORN, ready.pod, 60_000));
     for (const target of ready.targets) {
       const hit = await attachAndHitBreakpoint({ port: target.localPort, file: GUNICORN.appFile, line: GUNICORN.breakpointLine, evaluate: GUNICORN.evaluate, timeoutMs: 30_000, trigger: untilStopped });
       expect(hit.stoppedLine).toBe(GUNICORN.breakpointLine);
@@ -235,7 +228,7 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     expect(child.kubectlCalls().find((c) => c.includes('debug'))).toContain('--custom');
     const hit = await attachAndHitBreakpoint({
       port: ready.targets[0]!.localPort, file: SLIM.appFile, line: SLIM.breakpointLine, evaluate: SLIM.evaluate, timeoutMs: 30_000,
-      trigger: () => httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', SLIM.namespace], ready.pod, SLIM.container, SLIM.url, { timeoutMs: 60_000 }),
+      trigger: () => env.getApp(SLIM, ready.pod, 60_000),
     });
     expect(hit.stoppedLine).toBe(SLIM.breakpointLine);
     child.interrupt();
@@ -412,7 +405,7 @@ run('a node with Yama ptrace_scope=2 (Talos): the ephemeral route', () => {
       expect(child.stderr()).toMatch(/Yama ptrace_scope=2/);
       const hit = await attachAndHitBreakpoint({
         port: ready.targets[0]!.localPort, file: APP.appFile, line: APP.breakpointLine, evaluate: APP.evaluate, timeoutMs: 30_000,
-        trigger: () => httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', APP.namespace], ready.pod, APP.container, APP.url, { timeoutMs: 60_000 }),
+        trigger: () => env.getApp(APP, ready.pod, 60_000),
       });
       expect(hit.stoppedLine).toBe(APP.breakpointLine);
     } finally {

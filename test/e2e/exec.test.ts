@@ -6,7 +6,6 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SCENARIOS } from './support/apps';
-import { httpGetInPod } from './support/http-in-pod';
 import { e2eAvailable, startWandEnv, type WandEnv } from './support/wand-env';
 
 const run = e2eAvailable() ? describe : describe.skip;
@@ -117,7 +116,7 @@ run('kubectl wand exec', () => {
 
   test('the app keeps serving', async () => {
     for (const s of [UVICORN, PLAIN]) {
-      const body = await httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', s.namespace], env.podName(s.namespace), s.container, s.url);
+      const body = await env.getApp(s, env.podName(s.namespace));
       expect(JSON.parse(body)).toEqual({ value: 42 });
     }
   });

@@ -10,7 +10,6 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { SCENARIOS, type Scenario } from './support/apps';
-import { httpGetInPod } from './support/http-in-pod';
 import { e2eAvailable, startWandEnv, type WandChild, type WandEnv } from './support/wand-env';
 
 const run = e2eAvailable() ? describe : describe.skip;
@@ -92,7 +91,7 @@ run('kubectl wand debug: faults', () => {
   }
 
   async function serves(s: Scenario, pod: string): Promise<void> {
-    const body = await httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', s.namespace], pod, s.container, s.url, { timeoutMs: 10_000 });
+    const body = await env.getApp(s, pod, 10_000);
     expect(JSON.parse(body)).toEqual({ value: 42 });
   }
 

@@ -7,8 +7,8 @@
  * thread, file or socket behind. Real DAP clients throughout.
  */
 import { attachAndHitBreakpoint, attachAndHoldAtBreakpoint } from './support/dap';
+import { untilHeld } from './support/http-in-pod';
 import { SCENARIOS, type Scenario } from './support/apps';
-import { httpGetInPod } from './support/http-in-pod';
 import { e2eAvailable, startWandEnv, type WandChild, type WandEnv } from './support/wand-env';
 
 const run = e2eAvailable() ? describe : describe.skip;
@@ -111,7 +111,7 @@ run('kubectl wand debug: no debugger left behind (issue 15)', () => {
   }
 
   const request = (s: Scenario, pod: string) =>
-    httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', s.namespace], pod, s.container, s.url, { timeoutMs: 60_000 });
+    env.getApp(s, pod, 60_000);
 
   async function podState(s: Scenario, pod: string, pids: number[]): Promise<PodState> {
     const r = await env.kubectl(['exec', '-n', s.namespace, pod, '-c', s.container, '--', 'python3', '-c', POD_STATE_PY, ...pids.map(String)]);
@@ -143,14 +143,8 @@ run('kubectl wand debug: no debugger left behind (issue 15)', () => {
   }
 
   /** with several workers a request may land on another one: retry until one is held */
-  async function requestUntilStopped(s: Scenario, pod: string, workers: number): Promise<string> {
-    if (workers === 1) return request(s, pod);
-    for (let i = 0; i < 20; i++) {
-      const pending = request(s, pod);
-      const quick = await Promise.race([pending.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 3000))]);
-      if (!quick) return pending;
-    }
-    throw new Error('no request stopped on the breakpoint');
+  function requestUntilStopped(s: Scenario, pod: string, workers: number): Promise<string> {
+    return workers === 1 ? request(s, pod) : untilHeld(() => request(s, pod));
   }
 
   /** the pod's state once two reads 0.5 s apart agree (a request thread may still be finishing) */

@@ -11,7 +11,6 @@ import path from 'node:path';
 import { localDebugpyDir } from './support/local-debugpy';
 import { attachAndHitBreakpoint } from './support/dap';
 import { SCENARIOS, type Scenario, type ScenarioId } from './support/apps';
-import { httpGetInPod } from './support/http-in-pod';
 import { e2eAvailable, startWandEnv, type WandChild, type WandEnv } from './support/wand-env';
 
 const run = e2eAvailable() && process.arch === 'x64' ? describe : describe.skip;
@@ -55,7 +54,7 @@ run('Python 3.9–3.13 through the ptrace injector', () => {
     return child;
   }
 
-  const request = (s: Scenario, pod: string) => httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', s.namespace], pod, s.container, s.url, { timeoutMs: 60_000 });
+  const request = (s: Scenario, pod: string) => env.getApp(s, pod, 60_000);
 
   async function hitBreakpoint(s: Scenario, ev: ReadyEvent) {
     return attachAndHitBreakpoint({

@@ -11,7 +11,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { attachAndHitBreakpoint } from './support/dap';
 import { SCENARIOS } from './support/apps';
-import { httpGetInPod } from './support/http-in-pod';
 import { e2eAvailable, startWandEnv, type WandEnv } from './support/wand-env';
 
 const run = e2eAvailable() ? describe : describe.skip;
@@ -91,7 +90,7 @@ run(`kubectl wand debug: soak (${CYCLES} cycles)`, () => {
     let baseline: number | undefined;
     let targetPid: number | undefined;
     const figures: Array<{ threads: number; fds: number; rssKiB: number }> = [];
-    const request = () => httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', S.namespace], pod, S.container, S.url, { timeoutMs: 30_000 });
+    const request = () => env.getApp(S, pod, 30_000);
 
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
       const child = env.spawnWand(['debug', `svc/${S.service}`, '-n', S.namespace, '-o', 'json', '--local-port', '0']);

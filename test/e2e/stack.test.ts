@@ -3,7 +3,6 @@
  * on a main thread that never runs Python code again, and where remote debugging is disabled.
  */
 import { SCENARIOS } from './support/apps';
-import { httpGetInPod } from './support/http-in-pod';
 import { e2eAvailable, startWandEnv, type WandEnv } from './support/wand-env';
 
 const run = e2eAvailable() ? describe : describe.skip;
@@ -65,7 +64,7 @@ run('kubectl wand stack', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Thread \d+ \(main\):\n(?: {2}.*\n)*? {2}<module> \(\/app\/app\.py:\d+\)/);
     for (const s of [BLOCKED, DISABLED]) {
-      const body = await httpGetInPod(['--kubeconfig', env.cluster.kubeconfig, '-n', s.namespace], env.podName(s.namespace), s.container, s.url);
+      const body = await env.getApp(s, env.podName(s.namespace));
       expect(JSON.parse(body)).toEqual({ value: 42 });
     }
   });

@@ -51,3 +51,16 @@ export function httpGetInPod(
     });
   });
 }
+
+/**
+ * With several workers a request may land on one that no debugger holds: sends `request()` again
+ * until one is not answered within `quickMs` (held at a breakpoint) and returns that pending one.
+ */
+export async function untilHeld(request: () => Promise<string>, quickMs = 3000, attempts = 20): Promise<string> {
+  for (let i = 0; i < attempts; i++) {
+    const pending = request();
+    const answered = await Promise.race([pending.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), quickMs))]);
+    if (!answered) return pending;
+  }
+  throw new Error('no request stopped on the breakpoint');
+}

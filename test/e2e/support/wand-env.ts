@@ -11,6 +11,8 @@ import type { Pod } from '../../cluster/api/objects';
 import { startCluster, type TestCluster } from '../../cluster/cluster';
 import type { PtraceScope } from '../../cluster/runtime/security';
 import { ensureImages } from '../../cluster/images/images';
+import type { Scenario } from './apps';
+import { httpGetInPod } from './http-in-pod';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const BUILT_CLI = path.join(ROOT, 'build/src/cli/main.js');
@@ -49,6 +51,8 @@ export interface WandEnv {
   waitServing(namespaces: string[], port: number, timeoutMs?: number): Promise<void>;
   /** the first Running pod of a namespace matching labels */
   podName(namespace: string, labelSelector?: string): string;
+  /** GET a scenario app's URL from inside its pod (kubectl exec), as a client of the app would */
+  getApp(app: Pick<Scenario, 'namespace' | 'container' | 'url'>, pod: string, timeoutMs?: number): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -216,6 +220,9 @@ export async function startWandEnv(manifests: string[], options: { ptraceScope?:
       const pod = cluster.pods(namespace, labelSelector).find((p) => p.status.phase === 'Running' && !p.metadata.deletionTimestamp);
       if (!pod) throw new Error(`no Running pod in ${namespace} (${labelSelector ?? 'any'})`);
       return pod.metadata.name;
+    },
+    getApp(app, pod, timeoutMs) {
+      return httpGetInPod(['--kubeconfig', cluster.kubeconfig, '-n', app.namespace], pod, app.container, app.url, timeoutMs === undefined ? {} : { timeoutMs });
     },
     async stop() {
       await cluster.stop();
