@@ -1,13 +1,9 @@
 import type { ProcessRecord } from '../../../src/agent/contract';
 import { listedAsTracer, overcomeByEphemeral } from '../../../src/select/ephemeral';
+import { proc as record } from './helpers';
 
-function proc(over: Partial<ProcessRecord>): ProcessRecord {
-  return {
-    pid: 7, ppid: 1, uid: 0, user: 'root', argv: ['python3', 'app.py'], exe: '/usr/bin/python3.14', isPython: true, python: '3.14.0',
-    cpuPercent: 0, rssBytes: 0, uptimeSeconds: 1, cwd: '/app', env: {}, xOptions: [], debuggable: true, reason: null, reasonCode: null,
-    debugpyPort: null, ...over,
-  } as ProcessRecord;
-}
+/** a Python app process (pid 7) unless `over` says otherwise */
+const proc = (over: Partial<ProcessRecord>): ProcessRecord => record(over.pid ?? 7, 1, over.argv ?? ['python3', 'app.py'], over);
 const refused = (code: ProcessRecord['traceDeniedCode'], ifTraced: ProcessRecord['ifTraced']) =>
   proc({ debuggable: false, reason: 'no permission to trace it: …', reasonCode: 'permission-denied', traceDeniedCode: code, ifTraced });
 const tracedOk = { debuggable: true, reason: null, reasonCode: null };

@@ -7,14 +7,10 @@ import { createKubectl } from '../../../src/kube/kubectl';
 import { appProcessOf, appRunsAsNonRoot, EphemeralRefused, explainDebugFailure, hasCustom, openEphemeralSession, planDebugContainer, routeFor, runningDebugContainer } from '../../../src/session/ephemeral-route';
 import { fakeKubectl } from '../kube/fake-kubectl';
 import { FAKE_AGENT } from './fake-pod';
+import { proc as record } from '../select/helpers';
 
-function proc(over: Partial<ProcessRecord>): ProcessRecord {
-  return {
-    pid: 7, ppid: 1, uid: 0, user: 'root', argv: ['python3', 'app.py'], exe: '/usr/bin/python3.14', isPython: true, python: '3.14.0',
-    cpuPercent: 0, rssBytes: 0, uptimeSeconds: 1, cwd: '/app', env: {}, xOptions: [], debuggable: true, reason: null, reasonCode: null,
-    debugpyPort: null, ...over,
-  } as ProcessRecord;
-}
+/** a Python app process (pid 7) unless `over` says otherwise */
+const proc = (over: Partial<ProcessRecord>): ProcessRecord => record(over.pid ?? 7, 1, over.argv ?? ['python3', 'app.py'], over);
 const denied = (code: ProcessRecord['traceDeniedCode']) =>
   proc({ debuggable: false, reasonCode: 'permission-denied', traceDeniedCode: code, reason: 'no permission to trace it: Yama ptrace_scope=1 …' });
 
