@@ -42,10 +42,23 @@ TOP_SOURCE = ("try:\n"
               "    pass\n")
 # Its status goes to our page through /proc/self/mem: byte 0 is ours ('A' armed, 'D' disarmed);
 # the wrapper writes 1 'S' (about to start), 2 'R' (runs) or 'X' (disarmed: skipped), 3 'F'
-# (finished) or 'E' (raised, text at ERROR_AT), 4 'M' (main thread) or 'T'. Checking byte 0 after
-# writing byte 1 (and our re-reading byte 1 after writing byte 0) means a disarmed payload never
-# runs unseen.
+# (finished) or 'E' (raised, text at ERROR_AT), 4 'M' (main thread), 'T' or '?' (unknown: threading
+# half-imported before 3.13). Once it wrote 'R' it ends with 'F' or 'E', so that a run cut short is
+# queued again. Checking byte 0 after writing byte 1 (and our re-reading byte 1 after writing
+# byte 0) means a disarmed payload never runs unseen.
 WRAPPER_SOURCE = r'''
+def _thread_mark():
+    # threading may be half-way through its own import here (a new worker starting): only
+    # built-in modules, and a module's attributes only if they are already there
+    import sys, _thread
+    main_ident = getattr(_thread, '_get_main_thread_ident', None)
+    if main_ident is not None:
+        main = main_ident()
+    else:
+        main = getattr(getattr(sys.modules.get('threading'), '_main_thread', None), 'ident', None)
+    if main is None:
+        return b'?'
+    return b'M' if main == _thread.get_ident() else b'T'
 def _run():
     try:
         mem = open('/proc/self/mem', 'r+b', buffering=0)
@@ -61,15 +74,16 @@ def _run():
             put(2, b'X')
             return
         put(2, b'R')
-        import sys, _thread
-        threading = sys.modules.get('threading')
-        main = threading is not None and threading.main_thread().ident == _thread.get_ident()
-        put(4, b'M' if main else b'T')
         try:
+            put(4, _thread_mark())
             exec(compile(_C, '<wand-ptrace>', 'exec'), {'__name__': '__wand__'})
-        except BaseException:
-            import traceback
-            put(16, traceback.format_exc()[-3000:].encode('utf-8', 'replace') + b'\0')
+        except BaseException as exc:
+            try:
+                import traceback
+                text = traceback.format_exc()[-3000:]
+            except BaseException:   # a module traceback needs may be half-imported too
+                text = type(exc).__name__
+            put(16, text.encode('utf-8', 'replace') + b'\0')
             put(3, b'E')
         else:
             put(3, b'F')

@@ -492,6 +492,24 @@ class WrapperTest(unittest.TestCase):
         self.assertEqual(sys.__dict__.pop('_wand_test'), 42)
         self.assertEqual(list(namespace), ['__builtins__'])
 
+    def test_threading_half_imported_neither_stops_nor_strands_the_run(self):
+        # a new worker's main thread runs pending calls inside its own `import threading`: the
+        # module is in sys.modules without its functions yet (seen with uvicorn --reload on 3.13)
+        import _thread
+        import types
+        half = types.ModuleType('threading')
+        saved_ident = _thread.__dict__.pop('_get_main_thread_ident', None)   # as before 3.13
+        saved_threading = sys.modules['threading']
+        sys.modules['threading'] = half
+        try:
+            raw, _ = self.run_top('import sys\nsys._wand_test = 7')
+        finally:
+            sys.modules['threading'] = saved_threading
+            if saved_ident is not None:
+                _thread._get_main_thread_ident = saved_ident
+        self.assertEqual(raw[:5], b'ASRF?')
+        self.assertEqual(sys.__dict__.pop('_wand_test'), 7)
+
     def test_error_text(self):
         raw, _ = self.run_top('1/0')
         self.assertEqual(raw[1:4], b'SRE')
