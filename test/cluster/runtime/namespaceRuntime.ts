@@ -120,9 +120,6 @@ function exitOf(proc: ChildProcess): Promise<ExitInfo> {
   });
 }
 
-/** How long an exec'd command may outlive its client's connection. */
-const EXEC_ABORT_GRACE_MS = 3000;
-
 function exitCodeOf({ code, signal }: ExitInfo): number {
   return code ?? 128 + (signal ? osConstants.signals[signal] : 0);
 }
@@ -257,14 +254,15 @@ class NamespaceRuntime implements PodRuntime {
     }
     proc.stdout!.pipe(streams.stdout, { end: false });
     proc.stderr!.pipe(streams.stderr ?? streams.stdout, { end: false });
-    // Like a kubelet when the client goes away: the command loses its stdio (EOF on stdin, EPIPE
-    // on output) and may clean up; one that carries on regardless is killed after a grace period.
-    let graceTimer: NodeJS.Timeout | undefined;
+    // When the client goes away, containerd closes the command's stdio and nothing else: stdin
+    // gets EOF (StdinOnce: CloseIO), output EPIPE once its copy fails (exec_io.go attachOutput);
+    // the command runs on until it exits by itself or the pod ends — "the CRI plugin will still
+    // have a goroutine waiting for the exec process to exit" (containerd
+    // internal/cri/server/container_execsync.go, execInContainer). No kill here either.
     const abort = (): void => {
       proc.stdin?.end();
       proc.stdout?.destroy();
       proc.stderr?.destroy();
-      graceTimer = setTimeout(() => signalAll(processTree(readProcessTable(), [proc.pid ?? -1]), 'SIGKILL'), EXEC_ABORT_GRACE_MS);
     };
     if (signal.aborted) abort();
     else signal.addEventListener('abort', abort, { once: true });
@@ -272,7 +270,6 @@ class NamespaceRuntime implements PodRuntime {
       return await closed;
     } finally {
       signal.removeEventListener('abort', abort);
-      clearTimeout(graceTimer);
       if (streams.stdin && proc.stdin) streams.stdin.unpipe(proc.stdin);
       pod.execs.delete(execRun);
     }
