@@ -10,6 +10,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { SCENARIOS, type Scenario } from './support/apps';
+import { until } from './support/until';
 import { e2eAvailable, startWandEnv, type WandChild, type WandEnv } from './support/wand-env';
 
 const run = e2eAvailable() ? describe : describe.skip;
@@ -161,6 +162,24 @@ run('kubectl wand debug: faults', () => {
     expect(localForwards(pod)).toEqual([]);
     await serves(BLOCKED, pod);
     expect(await leftovers(BLOCKED, pod)).toBe(before);
+  });
+
+  // exec's agent has no session to end: it learns that its client left when the next `waiting`
+  // line cannot be written (the runtime closes an exec's output once the client is gone), then
+  // cancels the queued code and removes its files, as debug's agent does at the end of its input.
+  test('exec: Ctrl-C while the code waits for a blocked main thread: the agent and its files leave the pod', async () => {
+    const pod = env.podName(BLOCKED.namespace);
+    const before = await leftovers(BLOCKED, pod);
+    const child = env.spawnWand(['exec', `svc/${BLOCKED.service}`, '-n', BLOCKED.namespace, '--code', 'print(1)']);
+    children.push(child);
+    await until(async () => (child.stderr().includes('waiting for the main thread') ? true : undefined), 30_000, async () => `"waiting" in: ${child.stderr()}`);
+    expect(await leftovers(BLOCKED, pod)).not.toBe(before);
+    child.interrupt();
+    await child.exited;
+    expect(child.stderr()).not.toMatch(/\n\s+at |Traceback|^error:/m);
+    let left = '';
+    await until(async () => ((left = await leftovers(BLOCKED, pod)) === before ? true : undefined), 10_000, async () => `the pod to be clean; left:\n${left}`);
+    await serves(BLOCKED, pod);
   });
 
   // Before the injection starts (resolving the target, starting the agent). Ctrl-C *during* the

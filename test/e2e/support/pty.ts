@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { until } from './until';
 
 export interface Pty {
   /** the visible screen, as text */
@@ -28,16 +29,6 @@ function tmux(socket: string, args: string[]): Promise<string> {
 }
 
 const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: () => Promise<string>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${await what()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Starts `command` (argv) with exactly `env` on a fresh pseudo-terminal. */
 export async function startInPty(command: string[], env: NodeJS.ProcessEnv): Promise<Pty> {
