@@ -5,8 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { localDebugpyDir } from './support/local-debugpy';
-import { attachAndHitBreakpoint } from './support/dap';
-import { untilHeld } from './support/http-in-pod';
+import { debugArgs, hitScenarioBreakpoint, type ReadyEvent } from './support/scenario-debug';
 import { SCENARIOS, type Scenario, type ScenarioId } from './support/apps';
 import { e2eAvailable, startWandEnv, type WandChild, type WandEnv } from './support/wand-env';
 
@@ -24,15 +23,6 @@ const ATTACH: ScenarioId[] = [
   'blocked-main',
   'multi-replica',
 ];
-
-interface ReadyEvent {
-  event: string;
-  namespace: string;
-  pod: string;
-  container: string;
-  targets: Array<{ pid: number; localPort: number; remotePort: number; reused: boolean }>;
-  remoteRoot: string;
-}
 
 run('kubectl wand debug', () => {
   let env: WandEnv;
@@ -52,7 +42,7 @@ run('kubectl wand debug', () => {
   });
 
   function startDebug(s: Scenario, extra: string[] = []): WandChild {
-    const child = env.spawnWand(['debug', `svc/${s.service}`, '-n', s.namespace, '-o', 'json', '--local-port', '0', ...extra]);
+    const child = env.spawnWand(debugArgs(s, extra));
     children.push(child);
     return child;
   }
@@ -62,17 +52,6 @@ run('kubectl wand debug', () => {
   }
 
   const request = (s: Scenario, pod: string) => env.getApp(s, pod, 60_000);
-
-  async function hitBreakpoint(s: Scenario, ev: ReadyEvent, target = ev.targets[0]) {
-    return attachAndHitBreakpoint({
-      port: target.localPort,
-      file: s.appFile,
-      line: s.breakpointLine,
-      evaluate: s.evaluate,
-      timeoutMs: 30_000,
-      trigger: () => (ev.targets.length > 1 ? untilHeld(() => request(s, ev.pod)) : request(s, ev.pod)),
-    });
-  }
 
   async function stopSession(child: WandChild): Promise<number> {
     const started = Date.now();
@@ -92,7 +71,7 @@ run('kubectl wand debug', () => {
       expect(ev.container).toBe(s.container);
       expect(ev.targets).toHaveLength(1);
       expect(ev.remoteRoot).toBe('/app');
-      const hit = await hitBreakpoint(s, ev);
+      const hit = await hitScenarioBreakpoint(env, s, ev);
       expect(hit.stoppedLine).toBe(s.breakpointLine);
       expect(hit.evaluated).toBe(s.expectedValue);
       expect(hit.requestCompleted).toBe(true);
@@ -116,7 +95,7 @@ run('kubectl wand debug', () => {
     expect(ev.targets).toHaveLength(2);
     expect(ev.targets.map((t) => t.remotePort).sort()).toEqual([5679, 5680]);
     for (const target of ev.targets) {
-      const hit = await hitBreakpoint(s, ev, target);
+      const hit = await hitScenarioBreakpoint(env, s, ev, { target });
       expect(hit.evaluated).toBe(s.expectedValue);
     }
     expect(await stopSession(child)).toBe(0);
@@ -126,7 +105,7 @@ run('kubectl wand debug', () => {
     const s = SCENARIOS['slim-nonroot'];
     const child = startDebug(s, ['--debugpy-from', localDebugpyDir()]);
     const ev = await ready(child);
-    const hit = await hitBreakpoint(s, ev);
+    const hit = await hitScenarioBreakpoint(env, s, ev);
     expect(hit.evaluated).toBe(s.expectedValue);
     expect(await stopSession(child)).toBe(0);
   });
@@ -140,7 +119,7 @@ run('kubectl wand debug', () => {
     await fs.writeFile(file, `${source}\n# touched by the reload test\n`);
     const again = (await child.nextEvent((e) => e.event === 'reinjected', 30_000)) as unknown as ReadyEvent;
     expect(again.targets[0].pid).not.toBe(ev.targets[0].pid);
-    const hit = await hitBreakpoint(s, again);
+    const hit = await hitScenarioBreakpoint(env, s, again);
     expect(hit.evaluated).toBe(s.expectedValue);
     expect(await stopSession(child)).toBe(0);
   });
@@ -151,7 +130,7 @@ run('kubectl wand debug', () => {
     const ev = await ready(child);
     expect(env.cluster.dropConnections(ev.pod, 'portforward')).toBeGreaterThan(0);
     await child.nextEvent((e) => e.event === 'forward-restored', 10_000);
-    const hit = await hitBreakpoint(s, ev);
+    const hit = await hitScenarioBreakpoint(env, s, ev);
     expect(hit.evaluated).toBe(s.expectedValue);
     expect(await stopSession(child)).toBe(0);
   });
@@ -163,7 +142,7 @@ run('kubectl wand debug', () => {
     env.cluster.deletePod(s.namespace, ev.pod, 1);
     const moved = (await child.nextEvent((e) => e.event === 'reconnected', 90_000)) as unknown as ReadyEvent;
     expect(moved.pod).not.toBe(ev.pod);
-    const hit = await hitBreakpoint(s, moved);
+    const hit = await hitScenarioBreakpoint(env, s, moved);
     expect(hit.evaluated).toBe(s.expectedValue);
     expect(await stopSession(child)).toBe(0);
   });
@@ -199,7 +178,7 @@ run('kubectl wand debug', () => {
     const s = SCENARIOS['multi-replica'];
     const child = startDebug(s);
     const ev = await ready(child);
-    const hit = await hitBreakpoint(s, ev);
+    const hit = await hitScenarioBreakpoint(env, s, ev);
     expect(hit.stoppedLine).toBe(s.breakpointLine);
     expect(await stopSession(child)).toBe(0);
     const execs = child.kubectlCalls().filter((c) => c[0] === 'exec');

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { attachAndHitBreakpoint } from './support/dap';
 import { localDebugpyDir } from './support/local-debugpy';
 import { SCENARIOS, type Scenario } from './support/apps';
-import { httpGetInPod, untilHeld } from './support/http-in-pod';
+import { httpGetInPod } from './support/http-in-pod';
+import { debugArgs, hitScenarioBreakpoint } from './support/scenario-debug';
 import { e2eAvailable, REAL_CONTEXT, startWandEnv, type WandChild, type WandEnv } from './support/wand-env';
 
 const run = e2eAvailable() && !REAL_CONTEXT ? describe : describe.skip;
@@ -101,13 +102,6 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
 
   type Ready = { pod: string; route: string; container: string; debugContainer: string; injector?: string | null; targets: Array<{ pid: number; localPort: number; reused?: boolean }> };
 
-  async function hitVia(s: Scenario, ready: Ready) {
-    return attachAndHitBreakpoint({
-      port: ready.targets[0]!.localPort, file: s.appFile, line: s.breakpointLine, evaluate: s.evaluate, timeoutMs: 60_000,
-      trigger: () => env.getApp(s, ready.pod, 60_000),
-    });
-  }
-
   test('--ephemeral never: the precise cause, exit 1, no debugger container', async () => {
     const r = await env.wand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '--local-port', '0', '--ephemeral', 'never']);
     expect(r.code).toBe(1);
@@ -117,7 +111,7 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
   });
 
   test('--all-pods takes the ephemeral route per pod: a breakpoint stops, Ctrl-C terminates the debugger container', async () => {
-    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0', '--all-pods']);
+    const child = env.spawnWand(debugArgs(APP, ['--all-pods']));
     children.push(child);
     const all = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as {
       allPods: boolean; targets: Array<{ pod: string; localPort: number; pid: number }>; pods: Array<{ pod: string; route: string; debugContainer: string }>;
@@ -125,12 +119,12 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     expect(all.allPods).toBe(true);
     expect(all.pods).toEqual([expect.objectContaining({ route: 'ephemeral', debugContainer: expect.stringMatching(/^wand-debug-[0-9a-f]{6}$/) })]);
     const ready: Ready = { pod: all.pods[0]!.pod, route: 'ephemeral', container: APP.container, debugContainer: all.pods[0]!.debugContainer, targets: all.targets };
-    expect((await hitVia(APP, ready)).evaluated).toBe(APP.expectedValue);
+    expect((await hitScenarioBreakpoint(env, APP, ready, { timeoutMs: 60_000 })).evaluated).toBe(APP.expectedValue);
     await stopCleanly(child, ready, APP);
   });
 
   test('auto: says so on stderr, stops on a breakpoint through the debugger container; Ctrl-C terminates it within 5 s', async () => {
-    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    const child = env.spawnWand(debugArgs(APP));
     children.push(child);
     const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as {
       pod: string; route: string; debugContainer: string; targets: Array<{ localPort: number }>;
@@ -138,14 +132,7 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     expect(ready.route).toBe('ephemeral');
     expect(ready.debugContainer).toMatch(/^wand-debug-[0-9a-f]{6}$/);
     expect(child.stderr()).toMatch(/kubectl exec may not trace the app \(Yama ptrace_scope=1.*debugger container wand-debug-/);
-    const hit = await attachAndHitBreakpoint({
-      port: ready.targets[0]!.localPort,
-      file: APP.appFile,
-      line: APP.breakpointLine,
-      evaluate: APP.evaluate,
-      timeoutMs: 30_000,
-      trigger: () => env.getApp(APP, ready.pod, 60_000),
-    });
+    const hit = await hitScenarioBreakpoint(env, APP, ready);
     expect(hit.stoppedLine).toBe(APP.breakpointLine);
     const calls = child.kubectlCalls();
     expect(calls.filter((c) => c[0] === 'debug')).toHaveLength(1);
@@ -154,7 +141,7 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     await stopCleanly(child, ready, APP);
   });
   test('a second session while one runs reuses its debugger container (kubectl exec -c); both end cleanly', async () => {
-    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    const child = env.spawnWand(debugArgs(APP));
     children.push(child);
     const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as { pod: string; debugContainer: string };
     const before = (await podJson(ready.pod)).spec.ephemeralContainers?.length ?? 0;
@@ -167,7 +154,7 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
   });
 
   test('reload: the new worker is re-injected through the same debugger container and stops', async () => {
-    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    const child = env.spawnWand(debugArgs(APP));
     children.push(child);
     const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as { pod: string; debugContainer: string; targets: Array<{ pid: number }> };
     const file = path.join(env.cluster.volumeDir(APP.namespace, ready.pod, 'src'), path.basename(APP.appFile));
@@ -175,25 +162,20 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     const again = (await child.nextEvent((e) => e.event === 'reinjected', 30_000)) as { pod: string; route: string; debugContainer: string; targets: Array<{ pid: number; localPort: number }> };
     expect(again).toMatchObject({ route: 'ephemeral', debugContainer: ready.debugContainer });
     expect(again.targets[0]!.pid).not.toBe(ready.targets[0]!.pid);
-    const hit = await attachAndHitBreakpoint({
-      port: again.targets[0]!.localPort, file: APP.appFile, line: APP.breakpointLine, evaluate: APP.evaluate, timeoutMs: 30_000,
-      trigger: () => env.getApp(APP, again.pod, 60_000),
-    });
+    const hit = await hitScenarioBreakpoint(env, APP, again);
     expect(hit.stoppedLine).toBe(APP.breakpointLine);
     child.interrupt();
     expect(await child.exited).toBe(0);
   });
 
   test('gunicorn with 2 workers: both injected through one debugger container; each stops', async () => {
-    const child = env.spawnWand(['debug', `svc/${GUNICORN.service}`, '-n', GUNICORN.namespace, '-o', 'json', '--local-port', '0']);
+    const child = env.spawnWand(debugArgs(GUNICORN));
     children.push(child);
     const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as { pod: string; route: string; targets: Array<{ localPort: number }> };
     expect(ready.route).toBe('ephemeral');
     expect(ready.targets).toHaveLength(2);
-    // a request may land on the other worker: retry until one stops
-    const untilStopped = () => untilHeld(() => env.getApp(GUNICORN, ready.pod, 60_000));
     for (const target of ready.targets) {
-      const hit = await attachAndHitBreakpoint({ port: target.localPort, file: GUNICORN.appFile, line: GUNICORN.breakpointLine, evaluate: GUNICORN.evaluate, timeoutMs: 30_000, trigger: untilStopped });
+      const hit = await hitScenarioBreakpoint(env, GUNICORN, ready, { target });
       expect(hit.stoppedLine).toBe(GUNICORN.breakpointLine);
     }
     child.interrupt();
@@ -221,15 +203,12 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
   });
 
   test('slim uid-1000 image without debugpy: --custom runs the debugger container as root, debugpy is streamed, the breakpoint stops', async () => {
-    const child = env.spawnWand(['debug', `svc/${SLIM.service}`, '-n', SLIM.namespace, '-o', 'json', '--local-port', '0', '--debugpy-from', localDebugpyDir()]);
+    const child = env.spawnWand(debugArgs(SLIM, ['--debugpy-from', localDebugpyDir()]));
     children.push(child);
     const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as { pod: string; route: string; targets: Array<{ localPort: number }> };
     expect(ready.route).toBe('ephemeral');
     expect(child.kubectlCalls().find((c) => c.includes('debug'))).toContain('--custom');
-    const hit = await attachAndHitBreakpoint({
-      port: ready.targets[0]!.localPort, file: SLIM.appFile, line: SLIM.breakpointLine, evaluate: SLIM.evaluate, timeoutMs: 30_000,
-      trigger: () => env.getApp(SLIM, ready.pod, 60_000),
-    });
+    const hit = await hitScenarioBreakpoint(env, SLIM, ready);
     expect(hit.stoppedLine).toBe(SLIM.breakpointLine);
     child.interrupt();
     expect(await child.exited).toBe(0);
@@ -250,18 +229,18 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     ['a two-container pod', TWO, { container: TWO.container }],
     ['a Python 3.13 pod (ptrace injector)', PY313, { injector: 'ptrace' }],
   ] as const)('%s: stops on a breakpoint through the debugger container', async (_, s, expected) => {
-    const child = env.spawnWand(['debug', `svc/${s.service}`, '-n', s.namespace, '-o', 'json', '--local-port', '0']);
+    const child = env.spawnWand(debugArgs(s));
     children.push(child);
     const ready = (await child.nextEvent((e) => e.event === 'ready', 120_000)) as Ready;
     expect(ready).toMatchObject({ route: 'ephemeral', ...expected });
     expect(child.kubectlCalls().find((c) => c[0] === 'debug')).toEqual(expect.arrayContaining(['--target', s.container]));
-    const hit = await hitVia(s, ready);
+    const hit = await hitScenarioBreakpoint(env, s, ready, { timeoutMs: 60_000 });
     expect(hit).toMatchObject({ stoppedLine: s.breakpointLine, evaluated: s.expectedValue });
     await stopCleanly(child, ready, s);
   });
 
   test('the CLI killed (SIGKILL): the stdinOnce debugger container sees its input end, terminates; kubectl ends', async () => {
-    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    const child = env.spawnWand(debugArgs(APP));
     const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as Ready;
     expect(child.kubectlCalls().find((c) => c[0] === 'debug')).toContain('--custom');
     // the CLI's process group (kubectl's plugin dispatcher and the plugin): the kubectl children it
@@ -276,7 +255,7 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     const log = await env.kubectl(['logs', ready.pod, '-n', APP.namespace, '-c', ready.debugContainer]);
     expect(log.stdout + log.stderr).toContain(`kubectl-wand agent: input ended: process ${ready.targets[0]!.pid}: closed`);
     // a new session attaches through a debugger container of its own, to a listener it opens anew
-    const again = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    const again = env.spawnWand(debugArgs(APP));
     children.push(again);
     const next = (await again.nextEvent((e) => e.event === 'ready', 90_000)) as Ready;
     expect(next.debugContainer).not.toBe(ready.debugContainer);
@@ -285,7 +264,7 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
   });
 
   test("the agent's attach dropped: the session reconnects through the ephemeral route and stops", async () => {
-    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    const child = env.spawnWand(debugArgs(APP));
     children.push(child);
     const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as Ready;
     expect(env.cluster.dropConnections(ready.pod, 'attach')).toBe(1);
@@ -294,13 +273,13 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     // stdinOnce: the dropped attach ended the first container's agent; the session added its own again
     expect(again.debugContainer).not.toBe(ready.debugContainer);
     expect(await terminatedWithin(ready.pod, APP.namespace, ready.debugContainer, 5_000)).toHaveProperty('terminated');
-    const hit = await hitVia(APP, again);
+    const hit = await hitScenarioBreakpoint(env, APP, again, { timeoutMs: 60_000 });
     expect(hit.stoppedLine).toBe(APP.breakpointLine);
     await stopCleanly(child, again, APP);
   });
 
   test('pod deleted: the session follows to the replacement pod with its own debugger container, and stops there', async () => {
-    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    const child = env.spawnWand(debugArgs(APP));
     children.push(child);
     const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as Ready;
     expect(ready.route).toBe('ephemeral');
@@ -310,7 +289,7 @@ run('a node with Yama ptrace_scope=1: the ephemeral route', () => {
     expect(moved.route).toBe('ephemeral');
     expect((await podJson(moved.pod)).spec.ephemeralContainers?.map((c) => c.name)).toEqual([moved.debugContainer]);
     expect(child.kubectlCalls().filter((c) => c[0] === 'debug').map((c) => c[1])).toEqual([ready.pod, moved.pod]);
-    const hit = await hitVia(APP, moved);
+    const hit = await hitScenarioBreakpoint(env, APP, moved, { timeoutMs: 60_000 });
     expect(hit.stoppedLine).toBe(APP.breakpointLine);
     await stopCleanly(child, moved, APP);
   });
@@ -349,7 +328,7 @@ run('a node with Yama ptrace_scope=0: the exec route, as before', () => {
   });
 
   test('route exec, no debugger container, no kubectl debug nor version call', async () => {
-    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    const child = env.spawnWand(debugArgs(APP));
     try {
       const ready = await child.nextEvent((e) => e.event === 'ready', 60_000);
       expect(ready).toMatchObject({ route: 'exec', debugContainer: null });
@@ -398,15 +377,12 @@ run('a node with Yama ptrace_scope=2 (Talos): the ephemeral route', () => {
   });
 
   test('stops on a breakpoint through the debugger container', async () => {
-    const child = env.spawnWand(['debug', `svc/${APP.service}`, '-n', APP.namespace, '-o', 'json', '--local-port', '0']);
+    const child = env.spawnWand(debugArgs(APP));
     try {
       const ready = (await child.nextEvent((e) => e.event === 'ready', 90_000)) as { pod: string; route: string; targets: Array<{ localPort: number }> };
       expect(ready.route).toBe('ephemeral');
       expect(child.stderr()).toMatch(/Yama ptrace_scope=2/);
-      const hit = await attachAndHitBreakpoint({
-        port: ready.targets[0]!.localPort, file: APP.appFile, line: APP.breakpointLine, evaluate: APP.evaluate, timeoutMs: 30_000,
-        trigger: () => env.getApp(APP, ready.pod, 60_000),
-      });
+      const hit = await hitScenarioBreakpoint(env, APP, ready);
       expect(hit.stoppedLine).toBe(APP.breakpointLine);
     } finally {
       child.interrupt();

@@ -10,6 +10,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { SCENARIOS, type Scenario } from './support/apps';
+import { debugArgs } from './support/scenario-debug';
 import { until } from './support/until';
 import { e2eAvailable, startWandEnv, type WandChild, type WandEnv } from './support/wand-env';
 
@@ -80,7 +81,7 @@ run('kubectl wand debug: faults', () => {
   });
 
   function startDebug(s: Scenario, extra: string[] = [], on: WandEnv = env): WandChild {
-    const child = on.spawnWand(['debug', `svc/${s.service}`, '-n', s.namespace, '-o', 'json', '--local-port', '0', ...extra]);
+    const child = on.spawnWand(debugArgs(s, extra));
     children.push(child);
     return child;
   }

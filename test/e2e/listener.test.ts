@@ -6,8 +6,8 @@
  * two sessions share a listener that closes when the last one ends. `exec` and `stack` leave no
  * thread, file or socket behind. Real DAP clients throughout.
  */
-import { attachAndHitBreakpoint, attachAndHoldAtBreakpoint } from './support/dap';
-import { untilHeld } from './support/http-in-pod';
+import { attachAndHoldAtBreakpoint } from './support/dap';
+import { debugArgs, hitScenarioBreakpoint, type SessionTarget } from './support/scenario-debug';
 import { SCENARIOS, type Scenario } from './support/apps';
 import { e2eAvailable, startWandEnv, type WandChild, type WandEnv } from './support/wand-env';
 
@@ -19,11 +19,7 @@ const UVICORN = SCENARIOS['fastapi-uvicorn-reload'];
 const GUNICORN = SCENARIOS['gunicorn-2-workers'];
 const USED = [FLASK, UVICORN, GUNICORN];
 
-interface Target {
-  pid: number;
-  localPort: number;
-  remotePort: number;
-  reused: boolean;
+interface Target extends SessionTarget {
   owner: string;
   otherSessions: number;
 }
@@ -94,7 +90,7 @@ run('kubectl wand debug: no debugger left behind (issue 15)', () => {
   });
 
   function startDebug(s: Scenario, extra: string[] = []): WandChild {
-    const child = env.spawnWand(['debug', `svc/${s.service}`, '-n', s.namespace, '-o', 'json', '--local-port', '0', ...extra]);
+    const child = env.spawnWand(debugArgs(s, extra));
     children.push(child);
     return child;
   }
@@ -133,18 +129,10 @@ run('kubectl wand debug: no debugger left behind (issue 15)', () => {
   }
 
   async function hit(s: Scenario, ev: Ready, target: Target) {
-    const h = await attachAndHitBreakpoint({
-      port: target.localPort, file: s.appFile, line: s.breakpointLine, evaluate: s.evaluate, timeoutMs: 30_000,
-      trigger: () => requestUntilStopped(s, ev.pod, ev.targets.length),
-    });
+    const h = await hitScenarioBreakpoint(env, s, ev, { target });
     expect(h.evaluated).toBe(s.expectedValue);
-    // with several workers the held request may be one of several sent (see requestUntilStopped)
+    // with several workers the held request may be one of several sent (see hitScenarioBreakpoint)
     if (ev.targets.length === 1) expect(h.requestCompleted).toBe(true);
-  }
-
-  /** with several workers a request may land on another one: retry until one is held */
-  function requestUntilStopped(s: Scenario, pod: string, workers: number): Promise<string> {
-    return workers === 1 ? request(s, pod) : untilHeld(() => request(s, pod));
   }
 
   /** the pod's state once two reads 0.5 s apart agree (a request thread may still be finishing) */

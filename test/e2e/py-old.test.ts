@@ -9,7 +9,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { localDebugpyDir } from './support/local-debugpy';
-import { attachAndHitBreakpoint } from './support/dap';
+import { debugArgs, hitScenarioBreakpoint, type ReadyEvent } from './support/scenario-debug';
 import { SCENARIOS, type Scenario, type ScenarioId } from './support/apps';
 import { e2eAvailable, startWandEnv, type WandChild, type WandEnv } from './support/wand-env';
 
@@ -20,14 +20,6 @@ const ATTACH: ScenarioId[] = ['py313', 'py-old/py311', 'py-old/py312', 'py-old/p
 const RELOAD: ScenarioId = 'py313/reload';
 /** py313.yaml's app under `uvicorn --workers 2`: a pool on 3.13 */
 const POOL = SCENARIOS['py313-pool'];
-
-interface ReadyEvent {
-  event: string;
-  pod: string;
-  injector: string | null;
-  debugpyVersion: string | null;
-  targets: Array<{ pid: number; localPort: number; remotePort: number; reused: boolean }>;
-}
 
 run('Python 3.9–3.13 through the ptrace injector', () => {
   let env: WandEnv;
@@ -48,23 +40,10 @@ run('Python 3.9–3.13 through the ptrace injector', () => {
   });
 
   function startDebug(s: Scenario): WandChild {
-    const args = ['debug', `svc/${s.service}`, '-n', s.namespace, '-o', 'json', '--local-port', '0', '--debugpy-from', localDebugpyDir()];
+    const args = debugArgs(s, ['--debugpy-from', localDebugpyDir()]);
     const child = env.spawnWand(args);
     children.push(child);
     return child;
-  }
-
-  const request = (s: Scenario, pod: string) => env.getApp(s, pod, 60_000);
-
-  async function hitBreakpoint(s: Scenario, ev: ReadyEvent) {
-    return attachAndHitBreakpoint({
-      port: ev.targets[0]!.localPort,
-      file: s.appFile,
-      line: s.breakpointLine,
-      evaluate: s.evaluate,
-      timeoutMs: 60_000,
-      trigger: () => request(s, ev.pod),
-    });
   }
 
   async function stopSession(child: WandChild): Promise<number> {
@@ -77,7 +56,7 @@ run('Python 3.9–3.13 through the ptrace injector', () => {
     const child = startDebug(s);
     const ev = (await child.nextEvent((e) => e.event === 'ready', 120_000)) as unknown as ReadyEvent;
     expect(ev.injector).toBe('ptrace');
-    const hit = await hitBreakpoint(s, ev);
+    const hit = await hitScenarioBreakpoint(env, s, ev, { timeoutMs: 60_000 });
     expect(hit).toEqual({ stoppedLine: s.breakpointLine, stoppedPath: s.appFile, evaluated: s.expectedValue, requestCompleted: true });
     expect(await stopSession(child)).toBe(0);
     // the listener lifetime rules hold on these versions too: closed at the end, nothing left
@@ -123,7 +102,7 @@ run('Python 3.9–3.13 through the ptrace injector', () => {
     const again = (await child.nextEvent((e) => e.event === 'reinjected', 60_000)) as unknown as ReadyEvent;
     expect(again.targets[0]!.pid).not.toBe(ev.targets[0]!.pid);
     expect(again.injector).toBe('ptrace');
-    const hit = await hitBreakpoint(s, again);
+    const hit = await hitScenarioBreakpoint(env, s, again, { timeoutMs: 60_000 });
     expect(hit.evaluated).toBe(s.expectedValue);
     expect(await stopSession(child)).toBe(0);
   });
