@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import * as net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { attachAndHitBreakpoint } from './support/dap';
+import { hitScenarioBreakpoint } from './support/scenario-debug';
 import { SCENARIOS } from './support/apps';
 import { e2eAvailable, startWandEnv, type WandChild, type WandEnv } from './support/wand-env';
 
@@ -102,13 +102,9 @@ run('kubectl wand debug --all-pods (issue 16)', () => {
     await env.waitServing([S.namespace], 8000);
   }
 
-  const request = (pod: string) => env.getApp(S, pod, 60_000);
-
   /** a DAP client on the target's local port stops for a request sent to its pod */
   async function stopsOn(target: Target): Promise<void> {
-    const hit = await attachAndHitBreakpoint({
-      port: target.localPort, file: S.appFile, line: S.breakpointLine, evaluate: S.evaluate, timeoutMs: 30_000, trigger: () => request(target.pod),
-    });
+    const hit = await hitScenarioBreakpoint(env, S, { pod: target.pod, targets: [target] });
     expect(hit.stoppedLine).toBe(S.breakpointLine);
     expect(hit.evaluated).toBe(S.expectedValue);
     expect(hit.requestCompleted).toBe(true);

@@ -9,7 +9,7 @@
  * for CI; issue 15's figures: WAND_SOAK_CYCLES=20 npx jest test/e2e/soak.test.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { attachAndHitBreakpoint } from './support/dap';
+import { debugArgs, hitScenarioBreakpoint } from './support/scenario-debug';
 import { SCENARIOS } from './support/apps';
 import { e2eAvailable, startWandEnv, type WandEnv } from './support/wand-env';
 
@@ -90,10 +90,9 @@ run(`kubectl wand debug: soak (${CYCLES} cycles)`, () => {
     let baseline: number | undefined;
     let targetPid: number | undefined;
     const figures: Array<{ threads: number; fds: number; rssKiB: number }> = [];
-    const request = () => env.getApp(S, pod, 30_000);
 
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
-      const child = env.spawnWand(['debug', `svc/${S.service}`, '-n', S.namespace, '-o', 'json', '--local-port', '0']);
+      const child = env.spawnWand(debugArgs(S));
       try {
         const ready = (await child.nextEvent((e) => e.event === 'ready', 60_000)) as { pod: string; targets: Array<{ pid: number; localPort: number; reused: boolean }> };
         expect(ready.pod).toBe(pod);
@@ -101,9 +100,7 @@ run(`kubectl wand debug: soak (${CYCLES} cycles)`, () => {
         targetPid ??= target!.pid;
         expect(target!.pid).toBe(targetPid); // the same process every time
         expect(target!.reused).toBe(false); // the previous session closed its listener: listens afresh
-        const hit = await attachAndHitBreakpoint({
-          port: target!.localPort, file: S.appFile, line: S.breakpointLine, evaluate: S.evaluate, timeoutMs: 30_000, trigger: request,
-        });
+        const hit = await hitScenarioBreakpoint(env, S, ready);
         expect(hit.evaluated).toBe(S.expectedValue);
         expect(hit.requestCompleted).toBe(true);
         child.interrupt();
@@ -118,7 +115,7 @@ run(`kubectl wand debug: soak (${CYCLES} cycles)`, () => {
         }
       }
 
-      expect(JSON.parse(await request())).toEqual({ value: 42 });
+      expect(JSON.parse(await env.getApp(S, pod, 30_000))).toEqual({ value: 42 });
       const procs = await processes();
       expect(procs.filter((p) => p.role === 'debug-adapter')).toEqual([]);
       const seen = await inPod(pod, targetPid!);
